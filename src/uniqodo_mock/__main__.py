@@ -1,0 +1,3 @@
+from uniqodo_mock.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""``uniqodo-mock fixtures``: fixture file tools (placeholder until the loader lands)."""

@@ -1,0 +1,1 @@
+"""``uniqodo-mock serve``: run the mock server (placeholder until the app lands)."""
