@@ -1,1 +1,112 @@
-"""``uniqodo-mock serve``: run the mock server (placeholder until the app lands)."""
+"""``uniqodo-mock serve``: run the mock server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from uniqodo_mock.cli import cli
+from uniqodo_mock.cli.common import db_option, fail_on_fixture_error, warn_if_exposed
+from uniqodo_mock.store.engine import default_db_url
+
+__all__ = ["serve"]
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind (127.0.0.1: this machine only).",
+)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@db_option(default_db_url)
+@click.option(
+    "--fixtures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Fixture file loaded into an empty database [default: fixtures/default.yaml].",
+)
+@click.option(
+    "--reset-fixtures",
+    is_flag=True,
+    help="Replace the database's state with the fixtures at start.",
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes."
+)
+@click.option(
+    "--admin-token",
+    envvar="UNIQODO_MOCK_ADMIN_TOKEN",
+    default=None,
+    help="Token that protects /__admin (env UNIQODO_MOCK_ADMIN_TOKEN).",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(
+    host: str,
+    port: int,
+    db: str,
+    fixtures: Path | None,
+    reset_fixtures: bool,
+    workers: int,
+    admin_token: str | None,
+    log_level: str,
+) -> None:
+    """Run the mock Uniqodo API on HOST:PORT.
+
+    \b
+    The state lives in the database (--db, a SQLAlchemy URL; SQLite file by default) and survives
+    restarts. Fixtures are loaded only into an empty database, or over existing state with
+    --reset-fixtures. GET /__admin/health answers 200 once the mock is ready; the API's Swagger
+    UI is at /__admin/docs.
+    """
+    import uvicorn
+
+    from uniqodo_mock.mock.runtime import MockConfig, build_runtime
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    warn_if_exposed(host, admin_token)
+    config = MockConfig(
+        db_url=db, fixtures=fixtures, reset_fixtures=reset_fixtures, admin_token=admin_token
+    )
+    with fail_on_fixture_error():
+        # Migrate and load fixtures once, here, before any worker starts.
+        build_runtime(config).engine.dispose()
+    config.reset_fixtures = False
+    click.echo(
+        f"uniqodo-mock serving on http://{host}:{port} (database {_describe_db(db)}); Ctrl-C stops it",
+        err=True,
+    )
+    if workers == 1:
+        from uniqodo_mock.mock.app import create_app
+
+        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+        return
+    # Several worker processes: each builds its app from the environment.
+    config.export_to_environment()
+    uvicorn.run(
+        "uniqodo_mock.mock.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )
+    sys.exit(0)
+
+
+def _describe_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,43 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from uniqodo_mock.fixtures import FixtureError
+
+__all__ = ["db_option", "fail_on_fixture_error", "warn_if_exposed"]
+
+
+def db_option(default: Callable[[], str]) -> Callable[[Any], Any]:
+    return click.option(
+        "--db",
+        default=default,
+        show_default="sqlite:///uniqodo-mock.db or $UNIQODO_MOCK_DB",
+        help="Database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB.",
+    )
+
+
+@contextlib.contextmanager
+def fail_on_fixture_error() -> Iterator[None]:
+    """A bad fixture file ends the command with its problems listed, never a traceback."""
+    try:
+        yield
+    except FixtureError as error:
+        click.echo("The fixture file cannot be used:", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(2) from None
+
+
+def warn_if_exposed(host: str, admin_token: str | None) -> None:
+    if host not in ("127.0.0.1", "localhost", "::1") and not admin_token:
+        click.echo(
+            f"warning: binding to {host} without --admin-token: anyone who can reach this port "
+            "can reset the state and read the journal",
+            err=True,
+        )

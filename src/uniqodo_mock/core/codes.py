@@ -1,0 +1,94 @@
+"""Voucher code text: normalisation, generation (alphabet, length, vanity prefix/suffix),
+validation keys and redemption keys."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from collections.abc import Iterable, Iterator
+
+__all__ = [
+    "DEFAULT_ALPHABET",
+    "DEFAULT_LENGTH",
+    "CodeGenerator",
+    "new_redemption_key",
+    "new_reference",
+    "new_val_key",
+    "normalise_code",
+    "normalise_user",
+]
+
+# No 0/O, 1/I/L: codes are read aloud and typed from emails.
+DEFAULT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+DEFAULT_LENGTH = 8
+
+
+def normalise_code(code: str) -> str:
+    """Codes match ignoring case and surrounding blanks (integrations strip and URL-encode)."""
+    return code.strip().upper()
+
+
+def normalise_user(user: str) -> str:
+    """Customer ids and emails match ignoring case and surrounding blanks."""
+    return user.strip().lower()
+
+
+class CodeGenerator:
+    """Generates fresh codes for one offer; deterministic for a given seed."""
+
+    def __init__(
+        self,
+        *,
+        alphabet: str = DEFAULT_ALPHABET,
+        length: int = DEFAULT_LENGTH,
+        prefix: str = "",
+        suffix: str = "",
+        seed: int | str | None = None,
+    ) -> None:
+        if len(set(alphabet)) < 2:
+            raise ValueError("a code alphabet needs at least two distinct characters")
+        if length < 1:
+            raise ValueError("a code length must be at least 1")
+        self.alphabet = alphabet
+        self.length = length
+        self.prefix = prefix
+        self.suffix = suffix
+        self._random = random.Random(seed) if seed is not None else random.SystemRandom()
+
+    def one(self) -> str:
+        body = "".join(self._random.choice(self.alphabet) for _ in range(self.length))
+        return f"{self.prefix}{body}{self.suffix}"
+
+    def fresh(self, count: int, taken: Iterable[str] = ()) -> Iterator[str]:
+        """``count`` codes, none in ``taken`` (compared normalised) and none repeated."""
+        seen = {normalise_code(code) for code in taken}
+        capacity = len(set(self.alphabet)) ** self.length
+        if count > capacity - len(seen):
+            raise ValueError(
+                f"cannot generate {count} unique codes of length {self.length} "
+                f"from a {len(set(self.alphabet))}-character alphabet"
+            )
+        made = 0
+        while made < count:
+            code = self.one()
+            norm = normalise_code(code)
+            if norm in seen:
+                continue
+            seen.add(norm)
+            made += 1
+            yield code
+
+
+def new_val_key() -> str:
+    """A validation key, 44 characters like the docs' example ``f458re9w...``."""
+    return secrets.token_hex(22)
+
+
+def new_redemption_key() -> str:
+    return secrets.token_hex(16)
+
+
+def new_reference() -> str:
+    """An error reference like the docs' ``TCJGGJGF``."""
+    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(8))

@@ -1,0 +1,96 @@
+"""The mock server's app factory: a connexion AsyncApp over ``openapi/uniqodo.yaml`` (the vendor
+API, at the root) and ``openapi/admin.yaml`` (``/__admin``), with every error in the envelope."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import connexion
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+
+from uniqodo_mock.mock.admin import AdminApi
+from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.docs import DocsMiddleware
+from uniqodo_mock.mock.errors import install_error_handlers
+from uniqodo_mock.mock.paths import PathShapes
+from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
+from uniqodo_mock.mock.validation import NamedParameterValidator
+from uniqodo_mock.specs import load_spec, spec_dir
+
+__all__ = ["create_app", "create_app_from_environment"]
+
+
+class _HandlerResolver(Resolver):
+    """operationId ``uniqodo_mock.mock.api.get_code`` → ``handlers["uniqodo_mock.mock.api"].get_code``:
+    the handlers are objects built by the factory, not module globals."""
+
+    def __init__(self, handlers: dict[str, Any]) -> None:
+        self._handlers = handlers
+        super().__init__(function_resolver=self._resolve)
+
+    def _resolve(self, operation_id: str) -> Any:
+        module, _, name = operation_id.rpartition(".")
+        try:
+            return getattr(self._handlers[module], name)
+        except (KeyError, AttributeError):
+            raise ImportError(f"no handler for operationId {operation_id!r}") from None
+
+
+def create_app(
+    config: MockConfig | None = None, *, runtime: MockRuntime | None = None
+) -> connexion.AsyncApp:
+    """Build a mock server app. Opens and migrates the database and loads fixtures now, so the
+    app answers its first request with the state ready."""
+    runtime = runtime or build_runtime(config or MockConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        for start in runtime.on_startup:
+            await start()
+        try:
+            yield
+        finally:
+            for stop in reversed(runtime.on_shutdown):
+                await stop()
+
+    app = connexion.AsyncApp(__name__, specification_dir=str(spec_dir()), lifespan=lifespan)
+    vendor_api = VendorApi(runtime.service)
+    admin_api = AdminApi(runtime)
+    handlers: dict[str, Any] = {
+        "uniqodo_mock.mock.api": vendor_api,
+        "uniqodo_mock.mock.admin": admin_api,
+    }
+    resolver = _HandlerResolver(handlers)
+    app.add_api(
+        "uniqodo.yaml",
+        base_path="",
+        resolver=resolver,
+        strict_validation=False,
+        validate_responses=False,
+        validator_map={"parameter": NamedParameterValidator},
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="uniqodo",
+    )
+    app.add_api(
+        "admin.yaml",
+        base_path="/__admin",
+        resolver=resolver,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="admin",
+    )
+    app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    install_error_handlers(
+        app, lambda: runtime.service.catalogue, PathShapes(load_spec("uniqodo.yaml"))
+    )
+    app.runtime = runtime  # type: ignore[attr-defined]
+    app.vendor_api = vendor_api  # type: ignore[attr-defined]
+    return app
+
+
+def create_app_from_environment() -> connexion.AsyncApp:
+    """The app of one worker process of ``uniqodo-mock serve --workers N``."""
+    return create_app(MockConfig.from_environment())

@@ -1,0 +1,65 @@
+"""The vendor's envelope: ``{"data": ..., "errors": [...], "result": "success"|"failure"}``.
+
+Every answer of the mock, success or failure, business or transport error, goes through here.
+Bodies are serialised once with orjson and sent as bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from uniqodo_mock.core.codes import new_reference
+from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
+
+__all__ = ["JSON_MEDIA_TYPE", "envelope_response", "error_entries", "status_for"]
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def error_entries(
+    errors: Sequence[VendorError], catalogue: ErrorCatalogue, locale: str | None
+) -> list[dict[str, Any]]:
+    """``errors[]`` as the platform writes it; one ``reference`` per answer, on every error."""
+    if not errors:
+        return []
+    reference = new_reference()
+    out = []
+    for error in errors:
+        entry = catalogue[error.key] if error.key in catalogue else catalogue["internal_error"]
+        out.append(
+            {
+                "code": entry.code,
+                "message": error.message or entry.message(locale),
+                "promotion_specific_error": error.promotion_specific_error,
+                "reference": reference,
+            }
+        )
+    return out
+
+
+def status_for(errors: Sequence[VendorError], catalogue: ErrorCatalogue) -> int:
+    """Business failures travel with HTTP 200; transport errors with their own status."""
+    for error in errors:
+        if error.key in catalogue:
+            status = catalogue[error.key].http_status
+            if status != 200:
+                return status
+    return 200
+
+
+def envelope_response(
+    data: Any,
+    entries: list[dict[str, Any]],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = orjson.dumps(
+        {"data": data, "errors": entries, "result": "failure" if entries else "success"}
+    )
+    return Response(
+        body, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE
+    )

@@ -1,0 +1,106 @@
+"""Everything one running mock holds: database, service, clock, and the hooks that start and
+stop its background work. Built once per app by ``build_runtime``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from uniqodo_mock.core.clock import Clock
+from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
+from uniqodo_mock.service import MockService
+from uniqodo_mock.store.engine import create_db_engine, default_db_url
+from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.migrate import upgrade
+from uniqodo_mock.store.repository import Repository
+
+__all__ = ["MockConfig", "MockRuntime", "build_runtime"]
+
+logger = logging.getLogger("uniqodo_mock")
+_ENV = "UNIQODO_MOCK_CONFIG"
+
+
+@dataclass
+class MockConfig:
+    """How to run one mock. The CLI and the pytest plugin fill it in."""
+
+    db_url: str = field(default_factory=default_db_url)
+    fixtures: Path | None = None
+    # Replace whatever the database holds with the fixtures at start.
+    reset_fixtures: bool = False
+    admin_token: str | None = None
+    # Deliver redemption callbacks from this process.
+    dispatch_callbacks: bool = True
+    # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
+    receiver_url: str | None = None
+
+    @property
+    def fixtures_path(self) -> Path:
+        return self.fixtures or DEFAULT_FIXTURES
+
+    def export_to_environment(self) -> None:
+        """Hand this configuration to worker processes (``--workers N``)."""
+        os.environ[_ENV] = json.dumps(
+            {
+                "db_url": self.db_url,
+                "fixtures": str(self.fixtures) if self.fixtures else None,
+                "admin_token": self.admin_token,
+                "dispatch_callbacks": self.dispatch_callbacks,
+                "receiver_url": self.receiver_url,
+            }
+        )
+
+    @classmethod
+    def from_environment(cls) -> MockConfig:
+        raw = json.loads(os.environ.get(_ENV, "{}"))
+        fixtures = raw.pop("fixtures", None)
+        return cls(fixtures=Path(fixtures) if fixtures else None, **raw)
+
+
+@dataclass
+class MockRuntime:
+    config: MockConfig
+    engine: Engine
+    repo: Repository
+    service: MockService
+    clock: Clock
+    fixtures: FixtureDocument
+    on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def load_fixtures(self, document: FixtureDocument) -> None:
+        """Replace the whole state with ``document`` (the admin API's reset/load)."""
+        apply_fixtures(self.repo, document, replace=True, now=self.clock.now())
+        self.fixtures = document
+        self.service.reload_settings()
+
+
+def build_runtime(config: MockConfig) -> MockRuntime:
+    """Open the database, migrate it, load fixtures into it if it is empty (or on request)."""
+    document = load_fixture_file(config.fixtures_path)
+    engine = create_db_engine(config.db_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    clock = Clock()
+    with repo.read() as conn:
+        empty = repo.is_empty(conn)
+        loaded = repo.get_meta(conn, "fixtures")
+    if empty or config.reset_fixtures:
+        apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
+        logger.info("loaded fixtures from %s", document.source)
+    elif loaded and config.fixtures and loaded.get("source") != document.source:
+        logger.warning(
+            "the database already holds state loaded from %s; %s was not loaded over it "
+            "(start with --reset-fixtures to replace the state)",
+            loaded.get("source"),
+            document.source,
+        )
+    service = MockService(repo, clock)
+    service.reload_settings()
+    return MockRuntime(config, engine, repo, service, clock, document)

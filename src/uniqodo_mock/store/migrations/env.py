@@ -1,0 +1,33 @@
+"""Alembic environment for the mock's tables; run through ``uniqodo_mock.store.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from uniqodo_mock.store.engine import create_db_engine
+from uniqodo_mock.store.schema import metadata
+
+config = context.config
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    engine = config.attributes.get("engine") or create_db_engine(
+        config.get_main_option("sqlalchemy.url")
+    )
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
