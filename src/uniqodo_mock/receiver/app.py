@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from dataclasses import replace
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +82,9 @@ class _Api:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _filter(self, request: Request, *, ignore: tuple[str, ...] = (), max_limit: int = MAX_LIMIT
-                ) -> CallFilter:
+    def _filter(
+        self, request: Request, *, ignore: tuple[str, ...] = (), max_limit: int = MAX_LIMIT
+    ) -> CallFilter:
         try:
             return parse_filter(
                 request.query_params.multi_items(), ignore=("token", *ignore), max_limit=max_limit
@@ -293,8 +294,10 @@ def create_receiver_app(settings: ReceiverSettings | None = None) -> Starlette:
         receiver.close()
 
     routes = [
-        Route("/__receiver", lambda r: RedirectResponse("/__receiver/" + (
-            f"?{r.url.query}" if r.url.query else ""))),
+        Route(
+            "/__receiver",
+            lambda r: RedirectResponse("/__receiver/" + (f"?{r.url.query}" if r.url.query else "")),
+        ),
         Mount(
             "/__receiver",
             routes=[

@@ -18,9 +18,22 @@ from uniqodo_mock.receiver.model import RecordedCall
 __all__ = ["CSV_COLUMNS", "to_csv", "to_json"]
 
 CSV_COLUMNS = (
-    "id", "received_at", "method", "path", "query", "client", "content_type", "body_size",
-    "rejected", "response_status", "looks_like_callback", "conforms", "problems", "params",
-    "body_text", "body_base64",
+    "id",
+    "received_at",
+    "method",
+    "path",
+    "query",
+    "client",
+    "content_type",
+    "body_size",
+    "rejected",
+    "response_status",
+    "looks_like_callback",
+    "conforms",
+    "problems",
+    "params",
+    "body_text",
+    "body_base64",
 )
 
 

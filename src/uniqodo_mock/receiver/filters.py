@@ -32,7 +32,17 @@ __all__ = [
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$")
-FILTER_KEYS = ("method", "path", "since", "until", "param", "callback", "conforms", "after", "limit")
+FILTER_KEYS = (
+    "method",
+    "path",
+    "since",
+    "until",
+    "param",
+    "callback",
+    "conforms",
+    "after",
+    "limit",
+)
 
 
 class FilterError(ValueError):
@@ -84,7 +94,7 @@ def parse_time(parameter: str, text: str) -> int:
     if not text:
         raise FilterError(parameter, "is empty; give an ISO-8601 time or epoch seconds")
     try:
-        return int(round(float(text) * 1_000_000))
+        return round(float(text) * 1_000_000)
     except ValueError:
         pass
     try:
@@ -95,7 +105,7 @@ def parse_time(parameter: str, text: str) -> int:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(round(moment.timestamp() * 1_000_000))
+    return round(moment.timestamp() * 1_000_000)
 
 
 def _parse_bool(parameter: str, text: str) -> bool:

@@ -7,6 +7,7 @@ database are seen too (after at most one poll interval).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 __all__ = ["Notifier"]
@@ -34,7 +35,6 @@ class Notifier:
         with self._lock:
             waiters = list(self._waiters.items())
         for event, loop in waiters:
-            try:
+            # A closed loop raises RuntimeError: its waiter is gone, nothing to wake.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # that loop is closed; its waiter is gone
-                pass

@@ -72,8 +72,9 @@ class RecorderApp:
             await _answer(send, 503, "the receiver could not store this call; retry")
             return
         if rejected:
-            await _answer(send, 413, f"request body over the receiver's limit of {limit} bytes",
-                          call_id)
+            await _answer(
+                send, 413, f"request body over the receiver's limit of {limit} bytes", call_id
+            )
             return
         if rule is not None and rule.delay > 0:
             await asyncio.sleep(rule.delay)

@@ -7,6 +7,7 @@ notifier, the callback contract and the per-path response rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 
@@ -66,16 +67,30 @@ class Receiver:
         content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
         params = parse_params(query, content_type, body)
         verdict = (
-            judge(self.contract, method=method, content_type=content_type, headers=headers,
-                  params=params)
+            judge(
+                self.contract,
+                method=method,
+                content_type=content_type,
+                headers=headers,
+                params=params,
+            )
             if not rejected
             else Verdict(False, None)
         )
         return RecordedCall(
-            method=method, path=path, query=query, headers=headers, body=body,
-            received_at=received_at, client=client, content_type=content_type,
-            body_size=body_size, rejected=rejected, response_status=response_status,
-            params=params, verdict=verdict,
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            received_at=received_at,
+            client=client,
+            content_type=content_type,
+            body_size=body_size,
+            rejected=rejected,
+            response_status=response_status,
+            params=params,
+            verdict=verdict,
         )
 
     async def record(self, call: RecordedCall) -> int:
@@ -132,11 +147,9 @@ class Receiver:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         event.wait(), min(self.settings.poll_interval, remaining)
                     )
-                except TimeoutError:
-                    pass
             finally:
                 self.notifier.unsubscribe(event)

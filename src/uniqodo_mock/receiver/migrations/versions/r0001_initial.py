@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(400), nullable=False),
     )
     op.create_index("ix_receiver_call_params_call_id", "receiver_call_params", ["call_id"])
-    op.create_index(
-        "ix_receiver_call_params_name_value", "receiver_call_params", ["name", "value"]
-    )
+    op.create_index("ix_receiver_call_params_name_value", "receiver_call_params", ["name", "value"])
 
 
 def downgrade() -> None:
