@@ -84,12 +84,11 @@ class CallStore:
         return ids
 
     def delete(self, call_filter: CallFilter) -> int:
-        """Delete the matching calls (all of them for an empty filter); return how many."""
-        where = self._where(call_filter)
+        """Delete the matching calls (all of them for an empty filter); return how many.
+
+        Their parameter index rows go with them (``ON DELETE CASCADE``)."""
         with self.engine.begin() as conn:
-            ids = select(calls.c.id).where(where)
-            conn.execute(delete(call_params).where(call_params.c.call_id.in_(ids)))
-            return conn.execute(delete(calls).where(where)).rowcount or 0
+            return conn.execute(delete(calls).where(self._where(call_filter))).rowcount or 0
 
     # -- reading ---------------------------------------------------------------------------
 
