@@ -14,16 +14,22 @@ from uniqodo_mock.receiver.client import ReceiverClient, ReceiverError, WaitTime
 from uniqodo_mock.receiver.settings import ReceiverSettings
 from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
 
-CALLBACK = ("code=XY23T4DF&orderId=ABC123456&orderValue=219.99&currency=USD"
-            "&redeemedAt=2015-05-29T10%3A39%3A17%2B0000&id=126478&offerId=1256&merchantId=56")
+CALLBACK = (
+    "code=XY23T4DF&orderId=ABC123456&orderValue=219.99&currency=USD"
+    "&redeemedAt=2015-05-29T10%3A39%3A17%2B0000&id=126478&offerId=1256&merchantId=56"
+)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def test_arbitrary_bytes_come_back_byte_for_byte(receiver: RunningReceiver,
-                                                 client: ReceiverClient) -> None:
+def test_arbitrary_bytes_come_back_byte_for_byte(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
     payload = os.urandom(4096) + bytes(range(256)) + b"\x00\r\n\xff"
-    answer = httpx.post(f"{receiver.url}/bin/hook?raw=%00x&y", content=payload,
-                        headers={"Content-Type": "application/octet-stream"})
+    answer = httpx.post(
+        f"{receiver.url}/bin/hook?raw=%00x&y",
+        content=payload,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert answer.status_code == 204
     call_id = int(answer.headers["x-receiver-call-id"])
     assert client.body(call_id) == payload
@@ -32,9 +38,16 @@ def test_arbitrary_bytes_come_back_byte_for_byte(receiver: RunningReceiver,
     assert call["query"] == "raw=%00x&y" and call["body_size"] == len(payload)
 
 
-def test_headers_in_order_and_form_fields(receiver: RunningReceiver, client: ReceiverClient) -> None:
-    headers = [("X-Uniqodo-Delivery-Id", "d-1"), ("X-B", "2"), ("X-A", "1"), ("X-B", "3"),
-               ("Content-Type", "application/x-www-form-urlencoded; charset=iso-8859-1")]
+def test_headers_in_order_and_form_fields(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
+    headers = [
+        ("X-Uniqodo-Delivery-Id", "d-1"),
+        ("X-B", "2"),
+        ("X-A", "1"),
+        ("X-B", "3"),
+        ("Content-Type", "application/x-www-form-urlencoded; charset=iso-8859-1"),
+    ]
     httpx.post(f"{receiver.url}/hook", content=CALLBACK + "&note=Ren%E9", headers=headers)
     call = client.list()["calls"][-1]
     names = [n.lower() for n, _ in call["headers"]]
@@ -52,8 +65,9 @@ def test_nonconforming_callback_says_why(receiver: RunningReceiver, client: Rece
     assert "orderValue 'abc' is not a number" in verdict["problems"]
 
 
-def test_oversized_body_gets_413_and_is_not_stored(receiver: RunningReceiver,
-                                                   client: ReceiverClient) -> None:
+def test_oversized_body_gets_413_and_is_not_stored(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
     big = b"x" * (64 * 1024 + 1)
     answer = httpx.post(f"{receiver.url}/big", content=big)
     assert answer.status_code == 413
@@ -121,7 +135,9 @@ def test_bad_filter_is_a_400_naming_the_parameter(receiver: RunningReceiver) -> 
     assert missing.status_code == 404 and missing.json()["error"]["status"] == 404
 
 
-def test_wait_returns_a_call_that_arrives(receiver: RunningReceiver, client: ReceiverClient) -> None:
+def test_wait_returns_a_call_that_arrives(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
     httpx.post(f"{receiver.url}/hook", content="code=OLD", headers=FORM)  # before the wait
     cursor = client.list()["next_cursor"]  # "from here on", without racing the wait's start
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -132,7 +148,9 @@ def test_wait_returns_a_call_that_arrives(receiver: RunningReceiver, client: Rec
     assert call["body_text"] == "code=NEW"
 
 
-def test_wait_after_cursor_sees_stored_calls(receiver: RunningReceiver, client: ReceiverClient) -> None:
+def test_wait_after_cursor_sees_stored_calls(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
     first = httpx.post(f"{receiver.url}/hook", content="code=A1", headers=FORM)
     call = client.wait(1, after=0, param="code:A1")
     assert call["id"] == int(first.headers["x-receiver-call-id"])
@@ -145,8 +163,11 @@ def test_wait_times_out_with_408(client: ReceiverClient) -> None:
 
 
 def test_wait_sees_calls_stored_by_another_replica(receiver_settings: ReceiverSettings) -> None:
-    with running_receiver(receiver_settings) as a, running_receiver(receiver_settings) as b, \
-            b.client() as client_b:
+    with (
+        running_receiver(receiver_settings) as a,
+        running_receiver(receiver_settings) as b,
+        b.client() as client_b,
+    ):
         result: dict[str, object] = {}
 
         def wait() -> None:
@@ -167,8 +188,9 @@ def test_calls_survive_a_restart(receiver_settings: ReceiverSettings) -> None:
         assert call["path"] == "/keep" and client.body(call["id"]) == b"\x00kept\xff"
 
 
-def test_500_concurrent_posts_are_all_stored(receiver: RunningReceiver,
-                                             client: ReceiverClient) -> None:
+def test_500_concurrent_posts_are_all_stored(
+    receiver: RunningReceiver, client: ReceiverClient
+) -> None:
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
     with httpx.Client(base_url=receiver.url, limits=limits) as http:
 
@@ -188,8 +210,15 @@ def test_admin_token_protects_api_and_page(db_url: str) -> None:
         base = f"{receiver.url}/__receiver"
         assert httpx.get(f"{base}/calls").status_code == 401
         assert httpx.get(f"{base}/").status_code == 401
-        assert httpx.get(f"{base}/calls", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        assert httpx.get(f"{base}/calls", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert (
+            httpx.get(f"{base}/calls", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        )
+        assert (
+            httpx.get(f"{base}/calls", headers={"Authorization": "Bearer s3cret"}).status_code
+            == 200
+        )
         assert httpx.get(f"{base}/calls", params={"token": "s3cret"}).status_code == 200
         assert httpx.get(f"{base}/health").status_code == 200
-        assert httpx.post(f"{receiver.url}/hook", content=b"x").status_code == 204  # recording is open
+        assert (
+            httpx.post(f"{receiver.url}/hook", content=b"x").status_code == 204
+        )  # recording is open

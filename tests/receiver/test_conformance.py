@@ -11,8 +11,14 @@ from uniqodo_mock.receiver.model import Param
 from uniqodo_mock.specs import load_spec
 
 GOOD = {
-    "id": "126478", "offerId": "1256", "merchantId": "56", "distributorId": "23",
-    "code": "XY23T4DF", "orderValue": "219.99", "orderId": "ABC123456", "currency": "USD",
+    "id": "126478",
+    "offerId": "1256",
+    "merchantId": "56",
+    "distributorId": "23",
+    "code": "XY23T4DF",
+    "orderValue": "219.99",
+    "orderId": "ABC123456",
+    "currency": "USD",
     "redeemedAt": "2015-05-29T10:39:17+0000",
 }
 FORM = "application/x-www-form-urlencoded"
@@ -60,12 +66,19 @@ def test_each_violation_is_reported_in_words(contract) -> None:  # type: ignore[
     assert "orderValue 'abc' is not a number" in verdict.problems
     assert "id '12.5' is not an integer" in verdict.problems
     assert "code is empty" in verdict.problems
-    assert any(p.startswith("redeemedAt '2015-05-29 10:39' does not match") for p in verdict.problems)
+    assert any(
+        p.startswith("redeemedAt '2015-05-29 10:39' does not match") for p in verdict.problems
+    )
 
 
 def test_json_body_is_not_the_declared_content_type(contract) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(contract, method="POST", content_type="application/json", headers=[],
-                    params=_form({"code": "X"}, "json"))
+    verdict = judge(
+        contract,
+        method="POST",
+        content_type="application/json",
+        headers=[],
+        params=_form({"code": "X"}, "json"),
+    )
     assert verdict.conforms is False
     assert any("content type 'application/json'" in p for p in verdict.problems)
 
@@ -77,15 +90,21 @@ def test_undeclared_method(contract) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_delivery_header_without_items(contract) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(contract, method="POST", content_type=FORM,
-                    headers=[("X-Uniqodo-Delivery-Id", "d1")], params=[])
+    verdict = judge(
+        contract,
+        method="POST",
+        content_type=FORM,
+        headers=[("X-Uniqodo-Delivery-Id", "d1")],
+        params=[],
+    )
     assert verdict.looks_like_callback and verdict.conforms is False
     assert any("none of the callback items" in p for p in verdict.problems)
 
 
 def test_unrelated_call_is_not_judged(contract) -> None:  # type: ignore[no-untyped-def]
-    verdict = judge(contract, method="POST", content_type=FORM, headers=[],
-                    params=_form({"hello": "world"}))
+    verdict = judge(
+        contract, method="POST", content_type=FORM, headers=[], params=_form({"hello": "world"})
+    )
     assert verdict.looks_like_callback is False and verdict.conforms is None
 
 
@@ -95,7 +114,14 @@ def test_the_checker_reads_the_spec_not_a_copy() -> None:
 
     changed = copy.deepcopy(spec)
     changed["components"]["schemas"]["RedemptionCallbackItems"]["properties"]["currency"] = {
-        "type": "string", "enum": ["GBP"]}
-    verdict = judge(contract_from_spec(changed), method="POST", content_type=FORM, headers=[],
-                    params=_form({"currency": "USD"}))
+        "type": "string",
+        "enum": ["GBP"],
+    }
+    verdict = judge(
+        contract_from_spec(changed),
+        method="POST",
+        content_type=FORM,
+        headers=[],
+        params=_form({"currency": "USD"}),
+    )
     assert verdict.problems == ("currency 'USD' is not one of GBP",)

@@ -11,20 +11,30 @@ from uniqodo_mock.receiver.responses import ResponseRule, ResponseTable, parse_r
 
 
 def test_form_is_decoded_with_the_declared_charset() -> None:
-    params = parse_params("", "application/x-www-form-urlencoded; charset=ISO-8859-1",
-                          b"name=Ren%E9&x=%A3")
+    params = parse_params(
+        "", "application/x-www-form-urlencoded; charset=ISO-8859-1", b"name=Ren%E9&x=%A3"
+    )
     assert params == [Param("form", "name", "René"), Param("form", "x", "£")]
 
 
 def test_form_defaults_to_utf8_and_keeps_blanks() -> None:
     params = parse_params("a=1", "application/x-www-form-urlencoded", b"name=Ren%C3%A9&e=")
-    assert params == [Param("query", "a", "1"), Param("form", "name", "René"), Param("form", "e", "")]
+    assert params == [
+        Param("query", "a", "1"),
+        Param("form", "name", "René"),
+        Param("form", "e", ""),
+    ]
 
 
 def test_json_members_become_fields() -> None:
-    params = parse_params("", "application/json", b'{"order_value": 219.99, "code": "X", "ok": true}')
-    assert params == [Param("json", "order_value", "219.99"), Param("json", "code", "X"),
-                      Param("json", "ok", "true")]
+    params = parse_params(
+        "", "application/json", b'{"order_value": 219.99, "code": "X", "ok": true}'
+    )
+    assert params == [
+        Param("json", "order_value", "219.99"),
+        Param("json", "code", "X"),
+        Param("json", "ok", "true"),
+    ]
 
 
 def test_garbage_json_is_kept_raw_not_parsed() -> None:
@@ -49,5 +59,5 @@ def test_exact_rule_beats_pattern() -> None:
 def test_csv_guards_spreadsheet_formulas() -> None:
     call = RecordedCall("POST", "/h", "", [], b"", 0, params=[Param("form", "x", "1")])
     call.id = 1
-    call.client = "=HYPERLINK(\"http://evil\")"
+    call.client = '=HYPERLINK("http://evil")'
     assert "'=HYPERLINK" in to_csv([call])

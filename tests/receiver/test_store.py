@@ -12,8 +12,9 @@ from uniqodo_mock.store.engine import create_db_engine
 
 
 def _call(path: str, *params: tuple[str, str], at: int = 1, body: bytes = b"") -> RecordedCall:
-    return RecordedCall("POST", path, "", [("h", "v")], body, at,
-                        params=[Param("form", n, v) for n, v in params])
+    return RecordedCall(
+        "POST", path, "", [("h", "v")], body, at, params=[Param("form", n, v) for n, v in params]
+    )
 
 
 def test_schema_comes_from_alembic_in_its_own_version_table(db_url: str) -> None:
@@ -32,15 +33,22 @@ def test_insert_filter_delete(db_url: str) -> None:
     engine = create_db_engine(db_url)
     upgrade_schema(engine)
     store = CallStore(engine)
-    ids = store.insert_many([
-        _call("/hook", ("code", "AB12E3GH"), at=10),
-        _call("/hook", ("code", "OTHER"), at=20),
-        _call("/other/x", ("code", "AB12E3GH"), at=30, body=bytes(range(256))),
-    ])
+    ids = store.insert_many(
+        [
+            _call("/hook", ("code", "AB12E3GH"), at=10),
+            _call("/hook", ("code", "OTHER"), at=20),
+            _call("/other/x", ("code", "AB12E3GH"), at=30, body=bytes(range(256))),
+        ]
+    )
     assert ids == sorted(ids)
-    assert [c.id for c in store.list(parse_filter([("param", "code:AB12E3GH")]))] == [ids[0], ids[2]]
+    assert [c.id for c in store.list(parse_filter([("param", "code:AB12E3GH")]))] == [
+        ids[0],
+        ids[2],
+    ]
     assert [c.id for c in store.list(parse_filter([("path", "/other/*")]))] == [ids[2]]
-    assert [c.id for c in store.list(parse_filter([("since", "0.00002")]))] == ids[1:]
+    assert [
+        c.id for c in store.list(parse_filter([("since", "1970-01-01T00:00:00.000020Z")]))
+    ] == ids[1:]
     assert store.count(parse_filter([("param", "code")])) == 3
     assert store.get(ids[2]).body == bytes(range(256))  # type: ignore[union-attr]
     assert store.delete(parse_filter([("param", "code:OTHER")])) == 1

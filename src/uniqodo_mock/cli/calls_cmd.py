@@ -52,8 +52,8 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="NAME[:VALUE]",
             help="A query/form/JSON field equals VALUE (repeatable).",
         ),
-        click.option("--since", help="ISO-8601 time or epoch seconds (inclusive)."),
-        click.option("--until", help="ISO-8601 time or epoch seconds (exclusive)."),
+        click.option("--since", help="ISO-8601 time (inclusive)."),
+        click.option("--until", help="ISO-8601 time (exclusive)."),
         click.option(
             "--callback/--not-callback",
             "callback",

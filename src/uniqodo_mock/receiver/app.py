@@ -35,11 +35,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uniqodo_mock import __version__
 from uniqodo_mock.receiver.export import to_csv, to_json
-from uniqodo_mock.receiver.filters import MAX_LIMIT, CallFilter, FilterError, parse_filter
+from uniqodo_mock.receiver.filters import MAX_ID, MAX_LIMIT, CallFilter, FilterError, parse_filter
+from uniqodo_mock.receiver.model import RecordedCall
 from uniqodo_mock.receiver.recorder import RecorderApp
 from uniqodo_mock.receiver.responses import ResponseRule
 from uniqodo_mock.receiver.service import Receiver
 from uniqodo_mock.receiver.settings import ReceiverSettings
+from uniqodo_mock.specs import spec_path
 
 __all__ = ["create_receiver_app"]
 
@@ -102,8 +104,23 @@ class _Api:
     async def health(self, request: Request) -> Response:
         return _json({"status": "ok", "version": __version__})
 
+    async def openapi(self, request: Request) -> Response:
+        """The API's own description (``openapi/receiver.yaml``)."""
+        return FileResponse(spec_path("receiver.yaml"), media_type="application/yaml")
+
     async def page(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS, media_type="text/html")
+
+    async def calls(self, request: Request) -> Response:
+        # One route per path, so a 405 lists every allowed method.
+        if request.method == "DELETE":
+            return await self.delete_calls(request)
+        return await self.list_calls(request)
+
+    async def responses(self, request: Request) -> Response:
+        if request.method == "PUT":
+            return await self.put_responses(request)
+        return await self.get_responses(request)
 
     async def list_calls(self, request: Request) -> Response:
         f = self._filter(request)
@@ -143,19 +160,21 @@ class _Api:
             headers={"Content-Disposition": 'attachment; filename="receiver-calls.json"'},
         )
 
-    async def show_call(self, request: Request) -> Response:
+    async def _call_or_404(self, request: Request) -> RecordedCall:
         self._no_extra(request)
-        call = await _thread(self.receiver.store.get, request.path_params["call_id"])
+        call_id = request.path_params["call_id"]
+        call = await _thread(self.receiver.store.get, call_id) if call_id <= MAX_ID else None
         if call is None:
-            raise ApiError(404, f"no recorded call with id {request.path_params['call_id']}")
+            raise ApiError(404, f"no recorded call with id {call_id}")
+        return call
+
+    async def show_call(self, request: Request) -> Response:
+        call = await self._call_or_404(request)
         return _json(call.to_json())
 
     async def call_body(self, request: Request) -> Response:
         """The raw body bytes, exactly; served so a browser never renders it."""
-        self._no_extra(request)
-        call = await _thread(self.receiver.store.get, request.path_params["call_id"])
-        if call is None:
-            raise ApiError(404, f"no recorded call with id {request.path_params['call_id']}")
+        call = await self._call_or_404(request)
         return Response(
             call.body,
             media_type="application/octet-stream",
@@ -283,7 +302,7 @@ def create_receiver_app(settings: ReceiverSettings | None = None) -> Starlette:
         message = {404: "no such receiver endpoint", 405: "method not allowed here"}.get(
             exc.status_code, str(exc.detail)
         )
-        return _error(exc.status_code, message)
+        return _error(exc.status_code, message, headers=dict(exc.headers or {}))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return _error(500, f"internal error: {type(exc).__name__}")
@@ -303,16 +322,15 @@ def create_receiver_app(settings: ReceiverSettings | None = None) -> Starlette:
             routes=[
                 Route("/", api.page, methods=["GET"]),
                 Route("/health", api.health, methods=["GET"]),
-                Route("/calls", api.list_calls, methods=["GET"]),
-                Route("/calls", api.delete_calls, methods=["DELETE"]),
+                Route("/openapi.yaml", api.openapi, methods=["GET"]),
+                Route("/calls", api.calls, methods=["GET", "DELETE"]),
                 Route("/calls/count", api.count_calls, methods=["GET"]),
                 Route("/calls/export", api.export_calls, methods=["GET"]),
                 Route("/calls/{call_id:int}", api.show_call, methods=["GET"]),
                 Route("/calls/{call_id:int}/body", api.call_body, methods=["GET"]),
                 Route("/wait", api.wait, methods=["GET"]),
                 Route("/stream", api.stream, methods=["GET"]),
-                Route("/responses", api.get_responses, methods=["GET"]),
-                Route("/responses", api.put_responses, methods=["PUT"]),
+                Route("/responses", api.responses, methods=["GET", "PUT"]),
                 Mount("/static", app=StaticFiles(directory=STATIC)),
             ],
         ),

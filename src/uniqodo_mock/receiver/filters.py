@@ -5,7 +5,7 @@ Syntax (all optional, combined with AND):
 - ``method=POST`` (comma-separated for several: ``method=GET,POST``; case-insensitive);
 - ``path=/hook`` exact, or with ``*`` wildcards: ``path=/hooks/*``;
 - ``since=`` / ``until=`` ISO-8601 (``2024-05-01T10:00:00Z``, offset allowed; a naive time is
-  UTC) or epoch seconds; ``since`` is inclusive, ``until`` exclusive;
+  UTC); ``since`` is inclusive, ``until`` exclusive;
 - ``param=NAME:VALUE`` (repeatable): some query, form or JSON field ``NAME`` equals ``VALUE``;
   ``param=NAME`` alone: the field is present. Only the first ``:`` splits, so values may hold
   colons (``param=redeemedAt:2015-05-29T10:39:17+0000``);
@@ -31,6 +31,8 @@ __all__ = [
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_ID = 2**63 - 1
+_LEAP_SECOND = re.compile(r"(T\d{2}:\d{2}):60")
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$")
 FILTER_KEYS = (
     "method",
@@ -89,19 +91,17 @@ class CallFilter:
 
 
 def parse_time(parameter: str, text: str) -> int:
-    """ISO-8601 or epoch seconds → microseconds since the epoch."""
+    """ISO-8601 (RFC 3339) → microseconds since the epoch."""
     text = text.strip()
     if not text:
-        raise FilterError(parameter, "is empty; give an ISO-8601 time or epoch seconds")
+        raise FilterError(parameter, "is empty; give an ISO-8601 time")
+    iso = text.replace("Z", "+00:00").replace("z", "+00:00")
+    iso = _LEAP_SECOND.sub(r"\1:59", iso)  # RFC 3339 allows :60; Python does not
     try:
-        return round(float(text) * 1_000_000)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         raise FilterError(
-            parameter, f"{text!r} is not an ISO-8601 time (2024-05-01T10:00:00Z) or epoch seconds"
+            parameter, f"{text!r} is not an ISO-8601 time (2024-05-01T10:00:00Z)"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -125,6 +125,8 @@ def _parse_int(parameter: str, text: str, *, minimum: int, maximum: int | None =
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise FilterError(parameter, f"{value} is out of range (must be {bound})")
+    if value > MAX_ID:
+        raise FilterError(parameter, f"{value} is out of range (must be <= {MAX_ID})")
     return value
 
 

@@ -34,11 +34,19 @@ class RunningReceiver:
 
 
 @contextmanager
-def running_receiver(settings: ReceiverSettings, *, ready_timeout: float = 15.0
-                     ) -> Iterator[RunningReceiver]:
+def running_receiver(
+    settings: ReceiverSettings, *, ready_timeout: float = 15.0
+) -> Iterator[RunningReceiver]:
     app = create_receiver_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="receiver-server", daemon=True)
     thread.start()
