@@ -48,8 +48,19 @@ def free_port() -> int:
 
 
 def start_receiver(db: str, port: int) -> subprocess.Popen[bytes]:
-    command = ["taskset", "-c", "0", sys.executable, "-m", "uniqodo_mock", "receiver",
-               "--port", str(port), "--db", db]
+    command = [
+        "taskset",
+        "-c",
+        "0",
+        sys.executable,
+        "-m",
+        "uniqodo_mock",
+        "receiver",
+        "--port",
+        str(port),
+        "--db",
+        db,
+    ]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -66,8 +77,23 @@ def run_wrk(url: str, duration: int, connections: int) -> tuple[int, int, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-s", script.name, url], capture_output=True, text=True, check=True).stdout
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            script.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(script.name)
     completed = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -87,9 +113,11 @@ async def post_exact(url: str, total: int, concurrency: int) -> int:
             nonlocal ok
             while not queue.empty():
                 i = queue.get_nowait()
-                answer = await client.post("/exact", content=f"code=EX{i}&orderId={i}",
-                                           headers={"Content-Type":
-                                                    "application/x-www-form-urlencoded"})
+                answer = await client.post(
+                    "/exact",
+                    content=f"code=EX{i}&orderId={i}",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
                 ok += answer.status_code == 204
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -111,23 +139,35 @@ def main() -> None:
         started = time.monotonic()
         completed, non2xx, errors = run_wrk(url, args.duration, args.connections)
         elapsed = time.monotonic() - started
-        stored = httpx.get(f"{url}/__receiver/calls/count", params={"path": "/hook"}).json()["count"]
+        stored = httpx.get(f"{url}/__receiver/calls/count", params={"path": "/hook"}).json()[
+            "count"
+        ]
         ok = asyncio.run(post_exact(url, args.exact, args.connections))
-        exact_stored = httpx.get(f"{url}/__receiver/calls/count",
-                                 params={"path": "/exact"}).json()["count"]
+        exact_stored = httpx.get(f"{url}/__receiver/calls/count", params={"path": "/exact"}).json()[
+            "count"
+        ]
     finally:
         process.terminate()
         process.wait(10)
     backend = "PostgreSQL" if args.db.startswith("postgres") else "SQLite"
-    print(f"wrk: {completed} completed in ~{elapsed:.1f}s, non-2xx {non2xx}, socket errors: "
-          f"{errors or 'none'}; stored {stored}")
+    print(
+        f"wrk: {completed} completed in ~{elapsed:.1f}s, non-2xx {non2xx}, socket errors: "
+        f"{errors or 'none'}; stored {stored}"
+    )
     print(f"exact: {ok}/{args.exact} answered 204, {exact_stored} stored")
     lost = max(0, completed - non2xx - stored)
-    print(f"| {backend} | {completed / args.duration:,.0f} | {completed} | {stored} | {lost} "
-          f"| {exact_stored}/{args.exact} |")
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())
+    print(
+        f"| {backend} | {completed / args.duration:,.0f} | {completed} | {stored} | {lost} "
+        f"| {exact_stored}/{args.exact} |"
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     print(f"machine: nproc={os.cpu_count()}, CPU: {cpu}, Python {platform.python_version()}")
     if lost or exact_stored != args.exact:
         raise SystemExit("LOSS: some acknowledged calls are not stored")

@@ -28,6 +28,8 @@ def test_howto_export_calls(tmp_path: Path) -> None:
         assert [c["params"][1]["value"] for c in exported] == ["1001", "1002"]
 
         rows = list(csv.DictReader(io.StringIO(calls.export("csv", path="/partner/hook").decode())))
-        assert [row["body_text"] for row in rows] == ["code=AB12E3GH&orderId=1001",
-                                                       "code=AB12E3GH&orderId=1002"]
+        assert [row["body_text"] for row in rows] == [
+            "code=AB12E3GH&orderId=1001",
+            "code=AB12E3GH&orderId=1002",
+        ]
         assert rows[0]["conforms"] == "true"

@@ -20,9 +20,11 @@ def test_howto_wait_for_a_redemption_callback(tmp_path: Path) -> None:
         # 1. Note where the receiver is now, so an earlier callback can't satisfy the wait.
         cursor = calls.list()["next_cursor"] or 0
         # 2. Do what triggers the callback (here: post it ourselves, like the mock would).
-        httpx.post(f"{receiver.url}/partner/hook",
-                   data={"code": "AB12E3GH", "orderId": "145789", "orderValue": "219.99"},
-                   headers={"X-Uniqodo-Delivery-Id": "6f1c0f3e-0000-4000-8000-000000000001"})
+        httpx.post(
+            f"{receiver.url}/partner/hook",
+            data={"code": "AB12E3GH", "orderId": "145789", "orderValue": "219.99"},
+            headers={"X-Uniqodo-Delivery-Id": "6f1c0f3e-0000-4000-8000-000000000001"},
+        )
         # 3. Wait for it: returns as soon as it is stored, raises WaitTimeout otherwise.
         call = calls.wait(timeout=10, after=cursor, param="code:AB12E3GH")
         assert call["method"] == "POST" and call["path"] == "/partner/hook"

@@ -15,8 +15,14 @@ from uniqodo_mock.receiver.settings import ReceiverSettings
 from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 pytestmark = pytest.mark.browser
@@ -47,9 +53,11 @@ def test_page_lists_a_call_live_and_escapes_a_hostile_payload(live: RunningRecei
     page.wait_for_selector("#live.on")  # the event stream is connected
     assert page.locator("#calls tbody tr").count() == 0
 
-    httpx.post(f"{live.url}/hook?x={HOSTILE}", content=f"code=AB12E3GH&orderId={HOSTILE}",
-               headers={"Content-Type": "application/x-www-form-urlencoded",
-                        "X-Evil": HOSTILE})
+    httpx.post(
+        f"{live.url}/hook?x={HOSTILE}",
+        content=f"code=AB12E3GH&orderId={HOSTILE}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Evil": HOSTILE},
+    )
     row = page.locator("#calls tbody tr").first
     row.wait_for()  # appeared without a reload
     assert "/hook" in row.inner_text()
@@ -68,10 +76,16 @@ def test_page_lists_a_call_live_and_escapes_a_hostile_payload(live: RunningRecei
 
 
 def test_filters_in_the_url_and_export_links(live: RunningReceiver, page) -> None:  # type: ignore[no-untyped-def]
-    httpx.post(f"{live.url}/a", content="code=ONE", headers={"Content-Type":
-                                                              "application/x-www-form-urlencoded"})
-    httpx.post(f"{live.url}/b", content="code=TWO", headers={"Content-Type":
-                                                              "application/x-www-form-urlencoded"})
+    httpx.post(
+        f"{live.url}/a",
+        content="code=ONE",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    httpx.post(
+        f"{live.url}/b",
+        content="code=TWO",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     page.goto(f"{live.url}/__receiver/?param=code:TWO")
     page.wait_for_selector("#live.on")
     rows = page.locator("#calls tbody tr")
