@@ -1,0 +1,115 @@
+"""``uniqodo-mock receiver``: run the callback receiver."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+from sqlalchemy.engine import make_url
+
+from uniqodo_mock.cli import cli
+from uniqodo_mock.receiver.responses import ResponseRule, parse_rule
+from uniqodo_mock.receiver.settings import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RECEIVER_DB_URL,
+    ReceiverSettings,
+)
+
+__all__ = ["receiver"]
+
+
+def _rules(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[ResponseRule, ...]:
+    try:
+        return tuple(parse_rule(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8090, show_default=True, type=int, help="Port to bind.")
+@click.option(
+    "--db",
+    "db_url",
+    envvar="UNIQODO_RECEIVER_DB",
+    default=DEFAULT_RECEIVER_DB_URL,
+    show_default=True,
+    help="Database URL: sqlite:///FILE or postgresql+psycopg://…",
+)
+@click.option(
+    "--max-body-bytes",
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    type=int,
+    help="Larger bodies get 413; the call is recorded without its body.",
+)
+@click.option(
+    "--respond",
+    "responses",
+    multiple=True,
+    callback=_rules,
+    metavar="PATH=STATUS[:DELAY]",
+    help="Answer PATH with STATUS after DELAY seconds, e.g. /hook=500 or /slow=204:2.5.",
+)
+@click.option(
+    "--admin-token",
+    envvar="UNIQODO_RECEIVER_TOKEN",
+    default=None,
+    help="Protect /__receiver (API and page): Bearer header or ?token=.",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def receiver(
+    host: str,
+    port: int,
+    db_url: str,
+    max_body_bytes: int,
+    responses: tuple[ResponseRule, ...],
+    admin_token: str | None,
+    log_level: str,
+) -> None:
+    """Run the callback receiver: record every request outside /__receiver/.
+
+    \b
+    QA page:  http://HOST:PORT/__receiver/
+    API:      http://HOST:PORT/__receiver/calls  (see openapi/receiver.yaml)
+    """
+    import uvicorn
+
+    from uniqodo_mock.receiver.app import create_receiver_app
+
+    if not _is_loopback(host) and not admin_token:
+        click.echo(
+            f"warning: binding {host} without --admin-token: anyone who can reach this port can "
+            "read and delete the recorded calls",
+            err=True,
+        )
+    settings = ReceiverSettings(
+        db_url=db_url, max_body_bytes=max_body_bytes, responses=responses, admin_token=admin_token
+    )
+    app = create_receiver_app(settings)
+    shown = make_url(db_url).render_as_string(hide_password=True)
+    click.echo(f"receiver on http://{host}:{port}/  (QA page: /__receiver/, db: {shown})", err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )

@@ -1,0 +1,176 @@
+"""Durable storage of recorded calls (SQLAlchemy Core; no web framework).
+
+Writes come in batches (``insert_many``): the app's writer groups the calls that arrive while the
+previous transaction commits, so one commit acknowledges many calls (group commit) and every call
+is committed before it is answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, and_, delete, exists, func, insert, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from uniqodo_mock.receiver.filters import CallFilter
+from uniqodo_mock.receiver.model import Param, RecordedCall, Verdict
+from uniqodo_mock.receiver.tables import PARAM_NAME_MAX, PARAM_VALUE_MAX, call_params, calls
+
+__all__ = ["CallStore"]
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; the exact bytes are kept in ``body``/JSON columns."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _like_pattern(pattern: str) -> str:
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+class CallStore:
+    """Recorded calls in one database. Thread-safe: each method uses its own connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def insert_many(self, records: Sequence[RecordedCall]) -> list[int]:
+        """Insert and commit ``records`` in one transaction; set and return their ids."""
+        if not records:
+            return []
+        rows = [
+            {
+                "received_at": r.received_at,
+                "method": _text(r.method),
+                "path": _text(r.path),
+                "query": _text(r.query),
+                "headers": orjson.dumps(r.headers).decode(),
+                "content_type": _text(r.content_type) if r.content_type is not None else None,
+                "body": r.body,
+                "body_size": r.body_size,
+                "rejected": r.rejected,
+                "client": _text(r.client) if r.client is not None else None,
+                "response_status": r.response_status,
+                "params": orjson.dumps([[p.source, p.name, p.value] for p in r.params]).decode(),
+                "looks_like_callback": r.verdict.looks_like_callback,
+                "conforms": r.verdict.conforms,
+                "problems": orjson.dumps(r.verdict.problems).decode(),
+            }
+            for r in records
+        ]
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(calls).returning(calls.c.id, sort_by_parameter_order=True), rows
+            )
+            ids = [row[0] for row in result]
+            index_rows = [
+                {
+                    "call_id": call_id,
+                    "name": _text(p.name[:PARAM_NAME_MAX]),
+                    "value": _text(p.value[:PARAM_VALUE_MAX]),
+                }
+                for call_id, record in zip(ids, records, strict=True)
+                for p in record.params
+            ]
+            if index_rows:
+                conn.execute(insert(call_params), index_rows)
+        for call_id, record in zip(ids, records, strict=True):
+            record.id = call_id
+        return ids
+
+    def delete(self, call_filter: CallFilter) -> int:
+        """Delete the matching calls (all of them for an empty filter); return how many.
+
+        Their parameter index rows go with them (``ON DELETE CASCADE``)."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(calls).where(self._where(call_filter))).rowcount or 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, call_id: int) -> RecordedCall | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(calls).where(calls.c.id == call_id)).mappings().first()
+        return self._record(row) if row else None
+
+    def list(self, call_filter: CallFilter, *, limit: int | None = None) -> list[RecordedCall]:
+        """Matching calls, oldest first (newest last), after the filter's cursor."""
+        query = (
+            select(calls)
+            .where(self._where(call_filter))
+            .order_by(calls.c.id)
+            .limit(limit if limit is not None else call_filter.limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [self._record(row) for row in rows]
+
+    def count(self, call_filter: CallFilter) -> int:
+        with self.engine.connect() as conn:
+            query = select(func.count()).select_from(calls).where(self._where(call_filter))
+            return int(conn.execute(query).scalar_one())
+
+    def max_id(self) -> int:
+        """The newest id stored (0 when empty): the cursor meaning "from now on"."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(calls.c.id), 0))).scalar_one())
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(f: CallFilter) -> ColumnElement[bool]:
+        conditions: list[ColumnElement[bool]] = []
+        if f.methods:
+            conditions.append(calls.c.method.in_(f.methods))
+        if f.path is not None:
+            if f.path_is_pattern():
+                conditions.append(calls.c.path.like(_like_pattern(f.path), escape="\\"))
+            else:
+                conditions.append(calls.c.path == _text(f.path))
+        if f.since is not None:
+            conditions.append(calls.c.received_at >= f.since)
+        if f.until is not None:
+            conditions.append(calls.c.received_at < f.until)
+        if f.callback is not None:
+            conditions.append(calls.c.looks_like_callback.is_(f.callback))
+        if f.conforms is not None:
+            conditions.append(calls.c.conforms.is_(f.conforms))
+        if f.after is not None:
+            conditions.append(calls.c.id > f.after)
+        for name, value in f.params:
+            match = [
+                call_params.c.call_id == calls.c.id,
+                call_params.c.name == _text(name[:PARAM_NAME_MAX]),
+            ]
+            if value is not None:
+                match.append(call_params.c.value == _text(value[:PARAM_VALUE_MAX]))
+            conditions.append(exists().where(*match))
+        return and_(True, *conditions)
+
+    @staticmethod
+    def _record(row: Any) -> RecordedCall:
+        problems = orjson.loads(row["problems"])
+        return RecordedCall(
+            id=row["id"],
+            received_at=row["received_at"],
+            method=row["method"],
+            path=row["path"],
+            query=row["query"],
+            headers=[(name, value) for name, value in orjson.loads(row["headers"])],
+            content_type=row["content_type"],
+            body=bytes(row["body"]),
+            body_size=row["body_size"],
+            rejected=bool(row["rejected"]),
+            client=row["client"],
+            response_status=row["response_status"],
+            params=[Param(s, n, v) for s, n, v in orjson.loads(row["params"])],
+            verdict=Verdict(
+                bool(row["looks_like_callback"]),
+                None if row["conforms"] is None else bool(row["conforms"]),
+                tuple(problems),
+            ),
+        )
