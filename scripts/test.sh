@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs, then run it: ruff, the spec check, and pytest
+# (SQLite and PostgreSQL storage tests, real HTTP, headless Chromium page tests).
+# Usage: scripts/test.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+# System packages: Debian's chromium for the page tests (a browser download is not possible).
+if ! command -v chromium >/dev/null 2>&1; then
+    say "installing chromium (Debian package)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+fi
+
+# PostgreSQL on 127.0.0.1:5432 for the storage tests on both databases.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    say "starting PostgreSQL"
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    fi
+    for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+    pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+fi
+
+say "installing the project and its test dependencies into .venv"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+say "ruff"
+.venv/bin/ruff check src tests benchmarks
+
+say "pytest"
+mkdir -p reports
+exec .venv/bin/python -m pytest --junitxml=reports/junit.xml "$@"
