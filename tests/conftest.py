@@ -15,55 +15,55 @@ PG_ADMIN_URL = os.environ.get(
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _pg_admin_dsn() -> str:
-    return PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+def pg_session_url() -> Iterator[str]:
+    """One PostgreSQL database for this test session (CREATE/DROP DATABASE costs seconds, so
+    tests share it and ``db_url`` empties it before each test); dropped at the end."""
     import psycopg
 
     name = f"uqm_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+    with psycopg.connect(_dsn(PG_ADMIN_URL), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
-        with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+        with psycopg.connect(_dsn(PG_ADMIN_URL), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _fresh_pg_database(server_url: str) -> str:
-    """A new database on the server, so that each test starts empty."""
+def empty_pg_database(url: str) -> None:
+    """Delete every row of every table (the schema and its migrations stay), so the next test
+    starts from an empty database, as it would from a fresh one."""
     import psycopg
 
-    name = f"uqm_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename NOT LIKE 'alembic_version%%'"
+            )
+        ]
+        if tables:
+            names = ", ".join(f'"{table}"' for table in tables)
+            conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL, once per backend: SQLite file, then a new PostgreSQL database."""
+    """An empty database URL, once per backend: a new SQLite file, then the session's
+    PostgreSQL database, emptied."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state.db'}"
         return
-    url = _fresh_pg_database(PG_ADMIN_URL)
-    try:
-        yield url
-    finally:
-        _drop_pg_database(url)
+    url = request.getfixturevalue("pg_session_url")
+    empty_pg_database(url)
+    yield url
 
 
 @pytest.fixture
