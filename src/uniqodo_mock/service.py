@@ -25,6 +25,7 @@ from uniqodo_mock.core.errors import ErrorCatalogue, VendorError, default_catalo
 from uniqodo_mock.core.model import Account, Code, Offer
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery, round_money
 from uniqodo_mock.core.views import code_discount, format_end_date, offer_json, redemption_json
+from uniqodo_mock.feature_checks import DEFAULT_CHECKS
 from uniqodo_mock.store.repository import Repository
 
 __all__ = ["MockService", "Outcome", "ServiceSettings", "ValidationContext"]
@@ -72,6 +73,10 @@ class ValidationContext:
     params: Mapping[str, str]
     now: datetime
     locale: str | None
+    # The val_key the validation answers with; a check may replace it (a new lock session).
+    val_key: str | None = None
+    # A val_key to use if a check opens a new session.
+    fresh_val_key: str = field(default_factory=new_val_key)
 
 
 ValidationCheck = Callable[[ValidationContext], None]
@@ -93,7 +98,7 @@ class MockService:
         self.settings = settings or ServiceSettings()
         self.catalogue = catalogue or default_catalogue()
         # Extra validation rules (basket rules, validation locks), run after the built-in ones.
-        self.validation_checks: list[ValidationCheck] = []
+        self.validation_checks: list[ValidationCheck] = list(DEFAULT_CHECKS)
         # Called after a redemption commits (wakes the callback dispatcher).
         self.on_redeemed: list[Callable[[int], None]] = []
 
@@ -271,12 +276,15 @@ class MockService:
             rules.check_code_expiry(code, now)
             rules.check_code_uses(code, offer)
             rules.check_secure_email(code, offer, params.get("email"))
-            context = ValidationContext(self.repo, conn, account, offer, code, params, now, locale)
+            context = ValidationContext(
+                self.repo, conn, account, offer, code, params, now, locale, code.val_key
+            )
             for check in self.validation_checks:
                 check(context)
-            val_key = code.val_key
+            val_key = context.val_key
             if val_key is None:
                 val_key = new_val_key()
+            if val_key != code.val_key:
                 self.repo.set_val_key(conn, code.id, val_key, now)
         discount = code_discount(offer, code)
         return Outcome(
