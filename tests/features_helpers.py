@@ -1,0 +1,20 @@
+"""Shared by tests/test_features_*.py: a mock over fixtures/features.yaml, and the keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uniqodo_mock.mock.app import create_app
+from uniqodo_mock.mock.runtime import MockConfig
+
+__all__ = ["DIST", "DIST103", "FEATURES", "MERCHANT", "MERCHANT2", "features_app"]
+
+FEATURES = Path(__file__).resolve().parents[1] / "fixtures" / "features.yaml"
+MERCHANT = "64a287ae534cf1bd58f45f3e23de9d433caec669"  # merchant 1 and distributor 102
+DIST = MERCHANT
+DIST103 = "6c702c6989223420f4ddde4e19da4016b2f9f54c"
+MERCHANT2 = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
+
+
+def features_app(db_url: str):
+    return create_app(MockConfig(db_url=db_url, fixtures=FEATURES, reset_fixtures=True))
