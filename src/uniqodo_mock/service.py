@@ -20,11 +20,14 @@ from sqlalchemy import Connection
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.callbacks import Subscription, callback_items, matches, payload_for
 from uniqodo_mock.core.clock import Clock
+from uniqodo_mock.core.code_csv import CodeRow, parse_codes_csv, write_codes_csv
 from uniqodo_mock.core.codes import new_redemption_key, new_val_key, normalise_code, normalise_user
+from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError, default_catalogue
 from uniqodo_mock.core.model import Account, Code, Offer
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery, round_money
 from uniqodo_mock.core.views import code_discount, format_end_date, offer_json, redemption_json
+from uniqodo_mock.feature_checks import DEFAULT_CHECKS
 from uniqodo_mock.store.repository import Repository
 
 __all__ = ["MockService", "Outcome", "ServiceSettings", "ValidationContext"]
@@ -72,6 +75,10 @@ class ValidationContext:
     params: Mapping[str, str]
     now: datetime
     locale: str | None
+    # The val_key the validation answers with; a check may replace it (a new lock session).
+    val_key: str | None = None
+    # A val_key to use if a check opens a new session.
+    fresh_val_key: str = field(default_factory=new_val_key)
 
 
 ValidationCheck = Callable[[ValidationContext], None]
@@ -93,7 +100,7 @@ class MockService:
         self.settings = settings or ServiceSettings()
         self.catalogue = catalogue or default_catalogue()
         # Extra validation rules (basket rules, validation locks), run after the built-in ones.
-        self.validation_checks: list[ValidationCheck] = []
+        self.validation_checks: list[ValidationCheck] = list(DEFAULT_CHECKS)
         # Called after a redemption commits (wakes the callback dispatcher).
         self.on_redeemed: list[Callable[[int], None]] = []
 
@@ -271,12 +278,15 @@ class MockService:
             rules.check_code_expiry(code, now)
             rules.check_code_uses(code, offer)
             rules.check_secure_email(code, offer, params.get("email"))
-            context = ValidationContext(self.repo, conn, account, offer, code, params, now, locale)
+            context = ValidationContext(
+                self.repo, conn, account, offer, code, params, now, locale, code.val_key
+            )
             for check in self.validation_checks:
                 check(context)
-            val_key = code.val_key
+            val_key = context.val_key
             if val_key is None:
                 val_key = new_val_key()
+            if val_key != code.val_key:
                 self.repo.set_val_key(conn, code.id, val_key, now)
         discount = code_discount(offer, code)
         return Outcome(
@@ -602,6 +612,63 @@ class MockService:
                 "redemption_records": [redemption_json(r, self.settings.zone) for r in records],
             }
         )
+
+    # -- personalised uploads and CSV batches (admin) -------------------------------------------
+    def import_codes(self, offer_id: int, data: bytes) -> int:
+        """Add an uploaded CSV of codes to the offer: all of them or none (``CsvProblems``)."""
+        now = self.clock.now()
+        with self.repo.write() as conn:
+            offer = self._offer(conn, offer_id)
+            rows = parse_codes_csv(
+                data, self.settings.zone, self.repo.offer_code_texts(conn, offer.id)
+            )
+            self.repo.insert_codes(conn, [_imported_row(offer, row, now) for row in rows])
+        return len(rows)
+
+    def code_batch(self, offer_id: int, count: int) -> str:
+        """``count`` fresh unique codes of the offer, marked issued, as CSV."""
+        if count < 1:
+            raise VendorError("invalid_parameter", "count must be at least 1", parameter="count")
+        now = self.clock.now()
+        with self.repo.write() as conn:
+            offer = self._offer(conn, offer_id)
+            if offer.code_type == "repeat":
+                raise VendorError(
+                    "invalid_parameter",
+                    f"offer {offer.id} has one repeat code, not a pool of unique codes",
+                    parameter="offer_id",
+                    message="A CSV batch needs an offer with unique codes.",
+                )
+            picked = self.repo.issue_batch(conn, offer.id, count, now)
+            if not picked:
+                left = self.repo.code_remaining(conn, offer.id)
+                raise VendorError(
+                    "sold_out", f"offer {offer.id} has {left} unissued codes, {count} were asked"
+                )
+        return write_codes_csv(picked, offer.id)
+
+
+def _imported_row(offer: Offer, row: CodeRow, now: datetime) -> dict[str, Any]:
+    expires_at = row.expires_at
+    if expires_at is None and row.issued_to and offer.code_expiry:
+        expires_at = now + offer.code_expiry
+    return {
+        "offer_id": offer.id,
+        "code": row.code,
+        "code_norm": normalise_code(row.code),
+        "origin": "imported",
+        "issued_at": to_db(now) if row.issued_to else None,
+        "issued_to": row.issued_to,
+        "issued_to_norm": normalise_user(row.issued_to) if row.issued_to else None,
+        "distributor_id": None,
+        "uses": 0,
+        "discount_amount": None,
+        "expires_at": to_db(expires_at) if expires_at else None,
+        "val_key": None,
+        "validated_at": None,
+        "lock_session": None,
+        "lock_until": None,
+    }
 
 
 def _amount(text: str | None, name: str) -> float:

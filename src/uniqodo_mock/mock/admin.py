@@ -9,11 +9,14 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from uniqodo_mock import __version__
+from uniqodo_mock.core.code_csv import CsvProblems
+from uniqodo_mock.core.errors import VendorError
+from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
-__all__ = ["AdminApi", "json_response"]
+__all__ = ["AdminApi", "CodesAdmin", "json_response"]
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -25,6 +28,13 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 class AdminApi:
     def __init__(self, runtime: MockRuntime) -> None:
         self.runtime = runtime
+        self.codes = CodesAdmin(runtime)
+
+    async def import_codes(self, offer_id: int, **kwargs: Any) -> Response:
+        return await self.codes.import_codes(offer_id, **kwargs)
+
+    async def code_batch(self, offer_id: int, count: int, **kwargs: Any) -> Response:
+        return await self.codes.code_batch(offer_id, count, **kwargs)
 
     async def health(self) -> Response:
         repo = self.runtime.repo
@@ -38,4 +48,54 @@ class AdminApi:
                 "database": repo.engine.dialect.name,
                 "fixtures": fixtures.get("source") if fixtures else None,
             }
+        )
+
+
+class CodesAdmin:
+    """``/__admin/offers/{offer_id}/codes``: personalised uploads and CSV batch downloads."""
+
+    def __init__(self, runtime: MockRuntime) -> None:
+        self.runtime = runtime
+
+    def _failure(self, error: VendorError) -> Response:
+        catalogue = self.runtime.service.catalogue
+        return envelope_response(
+            None, error_entries([error], catalogue, None), status_for([error], catalogue)
+        )
+
+    async def import_codes(self, offer_id: int, body: Any = None, **_: Any) -> Response:
+        # connexion has read the body already and hands it over (bytes, or text it decoded).
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
+        try:
+            imported = self.runtime.service.import_codes(offer_id, data)
+        except VendorError as error:
+            return self._failure(error)
+        except CsvProblems as problems:
+            return json_response(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "code": 330,
+                            "message": problem,
+                            "promotion_specific_error": None,
+                            "reference": None,
+                        }
+                        for problem in problems.problems
+                    ],
+                    "result": "failure",
+                },
+                status=400,
+            )
+        return json_response({"data": {"imported": imported}, "errors": [], "result": "success"})
+
+    async def code_batch(self, offer_id: int, count: int, **_: Any) -> Response:
+        try:
+            text = self.runtime.service.code_batch(offer_id, count)
+        except VendorError as error:
+            return self._failure(error)
+        return Response(
+            text.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="offer-{offer_id}-codes.csv"'},
         )

@@ -14,7 +14,9 @@ from connexion.resolver import Resolver
 
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
+from uniqodo_mock.mock.email import EmailApi
 from uniqodo_mock.mock.errors import install_error_handlers
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
@@ -63,6 +65,7 @@ def create_app(
     handlers: dict[str, Any] = {
         "uniqodo_mock.mock.api": vendor_api,
         "uniqodo_mock.mock.admin": admin_api,
+        "uniqodo_mock.mock.email": EmailApi(runtime.service),
     }
     resolver = _HandlerResolver(handlers)
     app.add_api(
@@ -82,6 +85,14 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         name="admin",
     )
+    app.add_api(
+        "email.yaml",
+        base_path="/__email",
+        resolver=resolver,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="email",
+    )
+    app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     install_error_handlers(
         app, lambda: runtime.service.catalogue, PathShapes(load_spec("uniqodo.yaml"))

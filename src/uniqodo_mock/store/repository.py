@@ -395,3 +395,40 @@ class Repository:
                 for row in rows
             ],
         )
+
+    # -- personalised uploads and CSV batches ----------------------------------------------
+    def offer_code_texts(self, conn: Connection, offer_id: int) -> list[str]:
+        return list(
+            conn.execute(select(codes.c.code_norm).where(codes.c.offer_id == offer_id)).scalars()
+        )
+
+    def insert_codes(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(codes), rows[start : start + 5000])
+
+    def issue_batch(self, conn: Connection, offer_id: int, count: int, now: datetime) -> list[str]:
+        """Mark ``count`` unissued codes issued and return them; [] when fewer are left (the
+        caller then issues none: a batch is all or nothing)."""
+        pick = (
+            select(codes.c.id, codes.c.code)
+            .where(
+                codes.c.offer_id == offer_id,
+                codes.c.issued_at.is_(None),
+                codes.c.origin != "generic",
+            )
+            .order_by(codes.c.id)
+            .limit(count)
+        )
+        if self.is_postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        picked = conn.execute(pick).all()
+        if len(picked) < count:
+            return []
+        ids = [row[0] for row in picked]
+        for start in range(0, len(ids), 5000):
+            conn.execute(
+                update(codes)
+                .where(codes.c.id.in_(ids[start : start + 5000]))
+                .values(issued_at=to_db(now))
+            )
+        return [row[1] for row in picked]
