@@ -9,6 +9,7 @@ connection errors) are retried with exponential backoff until ``max_attempts``, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -129,10 +130,8 @@ class Dispatcher:
                 task.add_done_callback(self._done)
             if claimed and len(claimed) == free:
                 continue  # maybe more are due
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
-            except TimeoutError:
-                pass
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
