@@ -102,10 +102,8 @@ class Dispatcher:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(self._wake.set)
-        except RuntimeError:  # the loop closed meanwhile
-            pass
 
     # -- the loop --------------------------------------------------------------------------
     async def _run(self) -> None:
