@@ -69,13 +69,19 @@ class CallbackAdmin:
         owner = body.get("owner") or {}
         repo = self.runtime.repo
         with repo.write() as conn:
-            if "merchant" in owner and not conn.execute(
-                select(merchants.c.id).where(merchants.c.id == owner["merchant"])
-            ).first():
+            if (
+                "merchant" in owner
+                and not conn.execute(
+                    select(merchants.c.id).where(merchants.c.id == owner["merchant"])
+                ).first()
+            ):
                 raise _bad(f"owner.merchant: no merchant has the id {owner['merchant']}.")
-            if "distributor" in owner and not conn.execute(
-                select(distributors.c.id).where(distributors.c.id == owner["distributor"])
-            ).first():
+            if (
+                "distributor" in owner
+                and not conn.execute(
+                    select(distributors.c.id).where(distributors.c.id == owner["distributor"])
+                ).first()
+            ):
                 raise _bad(f"owner.distributor: no distributor has the id {owner['distributor']}.")
             new_id = repo.add_subscription(
                 conn,
