@@ -48,9 +48,7 @@ def test_redemption_is_posted_to_the_receiver_as_a_form(db_url: str, receiver) -
         assert delivery["attempts"][0]["status_code"] == 204
 
 
-def test_runtime_get_subscription_sends_exactly_the_chosen_names(
-    sqlite_url: str, receiver
-) -> None:
+def test_runtime_get_subscription_sends_exactly_the_chosen_names(sqlite_url: str, receiver) -> None:
     with running_mock(MockConfig(db_url=sqlite_url, dispatch=FAST)) as mock, mock.client() as http:
         created = http.post(
             "/__admin/callbacks",
