@@ -8,11 +8,10 @@ import pytest
 
 from callback_helpers import (
     FAST,
-    fields,
+    deliveries,
     header,
     redeem,
     wait_for,
-    deliveries,
 )
 from uniqodo_mock.mock.runtime import MockConfig
 from uniqodo_mock.mock.testing import running_mock

@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
+
 from callback_helpers import (
     FAST,
     deliveries,
@@ -18,8 +20,6 @@ from callback_helpers import (
     redeem,
     wait_for,
 )
-from sqlalchemy import update
-
 from uniqodo_mock.mock.runtime import MockConfig
 from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.client import ReceiverClient
