@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,6 @@ def test_json_mode_sends_typed_values(sqlite_url: str, receiver) -> None:
         with receiver.client() as calls:
             call = calls.wait(timeout=10, after=0, path="/json")
         assert call["content_type"] == "application/json"
-        import json
-
         assert json.loads(call["body_text"]) == {"code": "AB12E3GH", "offer": 4883, "dist": None}
 
 

@@ -180,3 +180,32 @@ def test_two_dispatchers_on_one_database_send_each_delivery_once(
         assert len(ids) == count
         assert Counter(ids).most_common(1)[0][1] == 1
         assert all(len(d["attempts"]) == 1 for d in deliveries(a))
+
+
+def test_fixture_callback_settings_apply_and_options_override_them(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    def fast_retries(data: dict) -> None:
+        data["settings"]["callbacks"] = {
+            "max_attempts": 2,
+            "backoff_base": 0.01,
+            "backoff_cap": 0.05,
+            "poll_interval": 0.05,
+        }
+
+    fixtures = fixture_with(tmp_path, fast_retries)
+    config = MockConfig(db_url=sqlite_url, fixtures=fixtures)
+    with running_mock(config) as mock, mock.client() as http:
+        assert mock.runtime.dispatcher.settings.max_attempts == 2
+        _subscribe(http, f"http://127.0.0.1:{free_port()}/never")
+        redeem(http, "AB12E3GH", "145789")
+        [delivery] = wait_for(lambda: deliveries(http, status="failed"), what="given up")
+        assert len(delivery["attempts"]) == 2
+    overridden = MockConfig(
+        db_url=f"sqlite:///{tmp_path / 'other.db'}",
+        fixtures=fixtures,
+        dispatch_overrides={"max_attempts": 5},
+    )
+    with running_mock(overridden) as mock:
+        assert mock.runtime.dispatcher.settings.max_attempts == 5
+        assert mock.runtime.dispatcher.settings.backoff_base == 0.01

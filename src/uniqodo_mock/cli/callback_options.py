@@ -24,36 +24,36 @@ def callback_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--callback-attempts",
             type=click.IntRange(1, 100),
-            default=_DEFAULTS.max_attempts,
-            show_default=True,
+            default=None,
+            show_default=str(_DEFAULTS.max_attempts),
             help="Attempts per callback delivery before it is marked failed.",
         ),
         click.option(
             "--callback-backoff",
             type=click.FloatRange(0, 3600),
-            default=_DEFAULTS.backoff_base,
-            show_default=True,
+            default=None,
+            show_default=str(_DEFAULTS.backoff_base),
             help="Seconds before the first retry; doubles each retry (±20% jitter).",
         ),
         click.option(
             "--callback-backoff-cap",
             type=click.FloatRange(0, 86400),
-            default=_DEFAULTS.backoff_cap,
-            show_default=True,
+            default=None,
+            show_default=str(_DEFAULTS.backoff_cap),
             help="Longest wait between retries, in seconds.",
         ),
         click.option(
             "--callback-timeout",
             type=click.FloatRange(0.1, 600),
-            default=_DEFAULTS.timeout,
-            show_default=True,
+            default=None,
+            show_default=str(_DEFAULTS.timeout),
             help="Seconds an attempt may take before it counts as failed.",
         ),
         click.option(
             "--callback-concurrency",
             type=click.IntRange(1, 1000),
-            default=_DEFAULTS.concurrency,
-            show_default=True,
+            default=None,
+            show_default=str(_DEFAULTS.concurrency),
             help="Deliveries in flight at once.",
         ),
     ]
@@ -62,14 +62,15 @@ def callback_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def dispatch_settings(kwargs: dict[str, Any]) -> tuple[bool, DispatchSettings]:
-    """Pop the callback options from a command's kwargs: (deliver?, settings)."""
+def dispatch_settings(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """Pop the callback options from a command's kwargs: (deliver?, the options given). Options
+    not given leave the fixtures' ``settings.callbacks`` (or the defaults) in force."""
     deliver = not kwargs.pop("no_callbacks")
-    settings = DispatchSettings(
-        max_attempts=kwargs.pop("callback_attempts"),
-        backoff_base=kwargs.pop("callback_backoff"),
-        backoff_cap=kwargs.pop("callback_backoff_cap"),
-        timeout=kwargs.pop("callback_timeout"),
-        concurrency=kwargs.pop("callback_concurrency"),
-    )
-    return deliver, settings
+    given = {
+        "max_attempts": kwargs.pop("callback_attempts"),
+        "backoff_base": kwargs.pop("callback_backoff"),
+        "backoff_cap": kwargs.pop("callback_backoff_cap"),
+        "timeout": kwargs.pop("callback_timeout"),
+        "concurrency": kwargs.pop("callback_concurrency"),
+    }
+    return deliver, {k: v for k, v in given.items() if v is not None}

@@ -80,14 +80,14 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     warn_if_exposed(host, admin_token)
-    deliver, dispatch = dispatch_settings(callback_kwargs)
+    deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
         db_url=db,
         fixtures=fixtures,
         reset_fixtures=reset_fixtures,
         admin_token=admin_token,
         dispatch_callbacks=deliver,
-        dispatch=dispatch,
+        dispatch_overrides=overrides,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.

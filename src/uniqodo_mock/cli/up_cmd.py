@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,8 @@ def up(
     Example:
       uniqodo-mock up --port 8080 --receiver-port 8090 --db sqlite:///state.db
     """
+    # connexion imports starlette's test client, which warns about httpx: noise in a banner.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from uniqodo_mock.mock.runtime import MockConfig
     from uniqodo_mock.receiver.settings import ReceiverSettings
 
@@ -190,13 +193,13 @@ def up(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     warn_if_exposed(host, None)
-    deliver, dispatch = dispatch_settings(callback_kwargs)
+    deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
         db_url=db,
         fixtures=fixtures,
         reset_fixtures=reset_fixtures,
         dispatch_callbacks=deliver,
-        dispatch=dispatch,
+        dispatch_overrides=overrides,
     )
     settings = ReceiverSettings(db_url=receiver_db or receiver_db_beside(db))
     try:

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,11 @@ class DispatchSettings:
 
     def to_mapping(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def merged(self, changes: dict[str, Any] | None) -> DispatchSettings:
+        """These settings with ``changes`` (unknown keys and None values ignored)."""
+        known = {k: v for k, v in (changes or {}).items() if k in self.__dict__ and v is not None}
+        return replace(self, **known)
 
 
 def _now() -> datetime:

@@ -43,8 +43,10 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
-    # Retries, backoff, timeout and concurrency of callback delivery.
-    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    # Retries, backoff, timeout and concurrency of callback delivery. None: the fixtures'
+    # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
+    dispatch: DispatchSettings | None = None
+    dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
 
     @property
     def fixtures_path(self) -> Path:
@@ -59,7 +61,8 @@ class MockConfig:
                 "admin_token": self.admin_token,
                 "dispatch_callbacks": self.dispatch_callbacks,
                 "receiver_url": self.receiver_url,
-                "dispatch": self.dispatch.to_mapping(),
+                "dispatch": self.dispatch.to_mapping() if self.dispatch else None,
+                "dispatch_overrides": self.dispatch_overrides,
             }
         )
 
@@ -67,7 +70,8 @@ class MockConfig:
     def from_environment(cls) -> MockConfig:
         raw = json.loads(os.environ.get(_ENV, "{}"))
         fixtures = raw.pop("fixtures", None)
-        dispatch = DispatchSettings(**raw.pop("dispatch", {}))
+        dispatch = raw.pop("dispatch", None)
+        dispatch = DispatchSettings(**dispatch) if dispatch else None
         return cls(fixtures=Path(fixtures) if fixtures else None, dispatch=dispatch, **raw)
 
 
@@ -115,7 +119,12 @@ def ensure_receiver_subscription(runtime: MockRuntime) -> None:
 
 
 def _attach_dispatcher(runtime: MockRuntime) -> None:
-    dispatcher = Dispatcher(OutboxStore(runtime.repo), runtime.config.dispatch)
+    config = runtime.config
+    settings = config.dispatch or DispatchSettings().merged(
+        runtime.fixtures.settings.get("callbacks")
+    )
+    settings = settings.merged(config.dispatch_overrides)
+    dispatcher = Dispatcher(OutboxStore(runtime.repo), settings)
     runtime.dispatcher = dispatcher
     runtime.service.on_redeemed.append(dispatcher.wake)
     runtime.on_startup.append(dispatcher.start)
