@@ -84,3 +84,24 @@ def test_up_help_names_its_options() -> None:
     )
     for option in ("--port", "--receiver-port", "--db", "--receiver-db", "--callback-attempts"):
         assert option in result.stdout
+
+
+def test_up_refuses_bad_input_clearly_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nmerchants:\n  - {id: x, name: Shop}\n")
+    cases = [
+        (["--db", "nonsense"], "--db"),
+        (["--db", f"sqlite:///{tmp_path / 's.db'}", "--receiver-db", "nope"], "--receiver-db"),
+        (["--db", f"sqlite:///{tmp_path / 's.db'}", "--fixtures", str(bad)], f"{bad}:3"),
+    ]
+    for args, named in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "uniqodo_mock", "up", "--port", "0", "--receiver-port", "0",
+             *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert named in result.stderr
+        assert "Traceback" not in result.stderr

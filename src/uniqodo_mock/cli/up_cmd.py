@@ -62,14 +62,25 @@ class _Server:
         self.server = Quiet(config)
         self.task: asyncio.Task[None] | None = None
 
-    async def start(self) -> int:
-        self.task = asyncio.create_task(self.server.serve())
+    async def start(self, what: str) -> int:
+        self.task = asyncio.create_task(self._serve())
         while not self.server.started:
             if self.task.done():
-                await self.task  # re-raises a startup error
-                raise click.ClickException("a server stopped while starting")
+                raise click.ClickException(
+                    f"the {what} could not listen on {self.server.config.host}:"
+                    f"{self.server.config.port} (port in use or not permitted; see above)"
+                )
             await asyncio.sleep(0.01)
         return self.server.servers[0].sockets[0].getsockname()[1]
+
+    async def _serve(self) -> None:
+        # uvicorn ends a failed startup with sys.exit(); here that is "did not start".
+        with contextlib.suppress(SystemExit):
+            await self.server.serve()
+
+    async def wait_stopped(self) -> None:
+        if self.task:
+            await asyncio.gather(self.task, return_exceptions=True)
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -80,24 +91,27 @@ def _display_host(host: str) -> str:
 
 
 async def _run(
-    mock_config: Any, receiver_settings: Any, host: str, port: int, receiver_port: int, log: str
+    app: Any, receiver_app: Any, host: str, port: int, receiver_port: int, log: str
 ) -> None:
-    from uniqodo_mock.mock.app import create_app
     from uniqodo_mock.mock.runtime import ensure_receiver_subscription
-    from uniqodo_mock.receiver.app import create_receiver_app
 
     shown = _display_host(host)
-    receiver = _Server(create_receiver_app(receiver_settings), host, receiver_port, log)
-    real_receiver_port = await receiver.start()
+    mock_config = app.runtime.config
+    receiver = _Server(receiver_app, host, receiver_port, log)
+    real_receiver_port = await receiver.start("receiver")
     mock_config.receiver_url = f"http://{shown}:{real_receiver_port}/callback"
-    with fail_on_fixture_error():
-        app = create_app(mock_config)
-    ensure_receiver_subscription(app.runtime)  # type: ignore[attr-defined]
-    mock = _Server(app, host, port, log)
     try:
-        real_port = await mock.start()
+        ensure_receiver_subscription(app.runtime)
     except BaseException:
         receiver.stop()
+        await receiver.wait_stopped()
+        raise
+    mock = _Server(app, host, port, log)
+    try:
+        real_port = await mock.start("mock")
+    except BaseException:
+        receiver.stop()
+        await receiver.wait_stopped()
         raise
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -186,7 +200,11 @@ def up(
     """
     # connexion imports starlette's test client, which warns about httpx: noise in a banner.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from uniqodo_mock.mock.app import create_app
     from uniqodo_mock.mock.runtime import MockConfig
+    from uniqodo_mock.receiver.app import create_receiver_app
     from uniqodo_mock.receiver.settings import ReceiverSettings
 
     logging.basicConfig(
@@ -201,10 +219,26 @@ def up(
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
     )
+    for option, url in (("--db", db), ("--receiver-db", receiver_db)):
+        try:
+            if url is not None:
+                make_url(url)
+        except ArgumentError:
+            raise click.BadParameter(
+                f"{url!r} is not a database URL (sqlite:///FILE or postgresql+psycopg://...)",
+                param_hint=option,
+            ) from None
     settings = ReceiverSettings(db_url=receiver_db or receiver_db_beside(db))
+    # Everything that can be wrong with the input is found before either server starts.
     try:
-        asyncio.run(_run(config, settings, host, port, receiver_port, log_level))
+        with fail_on_fixture_error():
+            app = create_app(config)
+        receiver_app = create_receiver_app(settings)
+    except (ArgumentError, DBAPIError) as exc:
+        raise click.ClickException(f"cannot open the database: {exc}") from None
+    try:
+        asyncio.run(_run(app, receiver_app, host, port, receiver_port, log_level))
     except KeyboardInterrupt:
         pass
-    except OSError as exc:
+    except (OSError, DBAPIError) as exc:
         raise click.ClickException(f"could not start: {exc}") from None
