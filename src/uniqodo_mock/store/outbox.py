@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, func, insert, or_, select, update
+from sqlalchemy import and_, desc, func, insert, or_, select, update
 
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.store.repository import Repository
@@ -156,12 +156,6 @@ class OutboxStore:
                 .where(outbox.c.claimed_by == worker, outbox.c.status == "pending")
                 .values(claimed_by=None, claimed_until=None)
             )
-
-    def next_retry_at(self, conn: Connection) -> datetime | None:
-        value = conn.execute(
-            select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
-        ).scalar()
-        return from_db(value) if value else None
 
     def list(
         self,
