@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, desc, func, insert, or_, select, update
+from sqlalchemy import and_, desc, insert, or_, select, update
 
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.store.repository import Repository
