@@ -30,6 +30,7 @@ def _register() -> None:
         fixtures_cmd,
         receiver_cmd,
         serve_cmd,
+        up_cmd,
     )
 
 

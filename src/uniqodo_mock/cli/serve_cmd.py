@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from uniqodo_mock.cli import cli
+from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
 from uniqodo_mock.cli.common import db_option, fail_on_fixture_error, warn_if_exposed
 from uniqodo_mock.store.engine import default_db_url
 
@@ -50,6 +52,7 @@ __all__ = ["serve"]
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@callback_options
 def serve(
     host: str,
     port: int,
@@ -59,6 +62,7 @@ def serve(
     workers: int,
     admin_token: str | None,
     log_level: str,
+    **callback_kwargs: Any,
 ) -> None:
     """Run the mock Uniqodo API on HOST:PORT.
 
@@ -76,8 +80,14 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     warn_if_exposed(host, admin_token)
+    deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
-        db_url=db, fixtures=fixtures, reset_fixtures=reset_fixtures, admin_token=admin_token
+        db_url=db,
+        fixtures=fixtures,
+        reset_fixtures=reset_fixtures,
+        admin_token=admin_token,
+        dispatch_callbacks=deliver,
+        dispatch_overrides=overrides,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from uniqodo_mock import __version__
 from uniqodo_mock.core.code_csv import CsvProblems
 from uniqodo_mock.core.errors import VendorError
+from uniqodo_mock.mock.admin_callbacks import CallbackAdmin
 from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class AdminApi:
     def __init__(self, runtime: MockRuntime) -> None:
         self.runtime = runtime
         self.codes = CodesAdmin(runtime)
+        self.callbacks = CallbackAdmin(runtime)
 
     async def import_codes(self, offer_id: int, **kwargs: Any) -> Response:
         return await self.codes.import_codes(offer_id, **kwargs)
@@ -49,6 +51,30 @@ class AdminApi:
                 "fixtures": fixtures.get("source") if fixtures else None,
             }
         )
+
+    # -- callbacks (admin_callbacks.py) -----------------------------------------------------
+    async def list_callbacks(self) -> Response:
+        return json_response({"subscriptions": self.callbacks.list()})
+
+    async def create_callback(self, body: dict[str, Any]) -> Response:
+        created = self.callbacks.create(body)
+        return json_response(
+            created, 201, headers={"Location": f"/__admin/callbacks/{created['id']}"}
+        )
+
+    async def delete_callback(self, subscription_id: int) -> Response:
+        self.callbacks.delete(subscription_id)
+        return Response(status_code=204)
+
+    async def list_deliveries(
+        self,
+        status: str | None = None,
+        subscription: int | None = None,
+        redemption: int | None = None,
+        limit: int = 100,
+    ) -> Response:
+        deliveries = self.callbacks.deliveries(status, subscription, redemption, limit)
+        return json_response({"deliveries": deliveries})
 
 
 class CodesAdmin:

@@ -12,15 +12,19 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
 from uniqodo_mock.core.clock import Clock
+from uniqodo_mock.core.dates import to_db
+from uniqodo_mock.dispatch import Dispatcher, DispatchSettings
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.engine import create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures
 from uniqodo_mock.store.migrate import upgrade
+from uniqodo_mock.store.outbox import OutboxStore
 from uniqodo_mock.store.repository import Repository
 
-__all__ = ["MockConfig", "MockRuntime", "build_runtime"]
+__all__ = ["MockConfig", "MockRuntime", "build_runtime", "ensure_receiver_subscription"]
 
 logger = logging.getLogger("uniqodo_mock")
 _ENV = "UNIQODO_MOCK_CONFIG"
@@ -39,6 +43,10 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
+    # Retries, backoff, timeout and concurrency of callback delivery. None: the fixtures'
+    # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
+    dispatch: DispatchSettings | None = None
+    dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
 
     @property
     def fixtures_path(self) -> Path:
@@ -53,6 +61,8 @@ class MockConfig:
                 "admin_token": self.admin_token,
                 "dispatch_callbacks": self.dispatch_callbacks,
                 "receiver_url": self.receiver_url,
+                "dispatch": self.dispatch.to_mapping() if self.dispatch else None,
+                "dispatch_overrides": self.dispatch_overrides,
             }
         )
 
@@ -60,7 +70,9 @@ class MockConfig:
     def from_environment(cls) -> MockConfig:
         raw = json.loads(os.environ.get(_ENV, "{}"))
         fixtures = raw.pop("fixtures", None)
-        return cls(fixtures=Path(fixtures) if fixtures else None, **raw)
+        dispatch = raw.pop("dispatch", None)
+        dispatch = DispatchSettings(**dispatch) if dispatch else None
+        return cls(fixtures=Path(fixtures) if fixtures else None, dispatch=dispatch, **raw)
 
 
 @dataclass
@@ -73,12 +85,50 @@ class MockRuntime:
     fixtures: FixtureDocument
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
 
     def load_fixtures(self, document: FixtureDocument) -> None:
         """Replace the whole state with ``document`` (the admin API's reset/load)."""
         apply_fixtures(self.repo, document, replace=True, now=self.clock.now())
         self.fixtures = document
         self.service.reload_settings()
+        ensure_receiver_subscription(self)
+
+
+def ensure_receiver_subscription(runtime: MockRuntime) -> None:
+    """``uniqodo-mock up``: one subscription (origin ``up``, no owner) posting ``code`` and
+    ``orderId`` to the local receiver, as the docs' example. Idempotent across restarts; an
+    ``up`` subscription to an older receiver address is replaced."""
+    url = runtime.config.receiver_url
+    if not url:
+        return
+    with runtime.repo.write() as conn:
+        runtime.repo.ensure_origin_subscription(
+            conn,
+            {
+                "url": url,
+                "method": "POST",
+                "params": dict(DEFAULT_PARAMS),
+                "headers": {},
+                "owner_merchant_id": None,
+                "owner_distributor_id": None,
+                "origin": "up",
+                "created_at": to_db(runtime.clock.now()),
+            },
+        )
+
+
+def _attach_dispatcher(runtime: MockRuntime) -> None:
+    config = runtime.config
+    settings = config.dispatch or DispatchSettings().merged(
+        runtime.fixtures.settings.get("callbacks")
+    )
+    settings = settings.merged(config.dispatch_overrides)
+    dispatcher = Dispatcher(OutboxStore(runtime.repo), settings)
+    runtime.dispatcher = dispatcher
+    runtime.service.on_redeemed.append(dispatcher.wake)
+    runtime.on_startup.append(dispatcher.start)
+    runtime.on_shutdown.append(dispatcher.stop)
 
 
 def build_runtime(config: MockConfig) -> MockRuntime:
@@ -103,4 +153,8 @@ def build_runtime(config: MockConfig) -> MockRuntime:
         )
     service = MockService(repo, clock)
     service.reload_settings()
-    return MockRuntime(config, engine, repo, service, clock, document)
+    runtime = MockRuntime(config, engine, repo, service, clock, document)
+    ensure_receiver_subscription(runtime)
+    if config.dispatch_callbacks:
+        _attach_dispatcher(runtime)
+    return runtime

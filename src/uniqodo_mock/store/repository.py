@@ -367,6 +367,22 @@ class Repository:
     def add_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
         return conn.execute(insert(subscriptions).values(**values)).inserted_primary_key[0]
 
+    def ensure_origin_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
+        """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present,
+        added if not; others of that origin (an old address) are removed."""
+        same_origin = subscriptions.c.origin == values["origin"]
+        conn.execute(delete(subscriptions).where(same_origin, subscriptions.c.url != values["url"]))
+        existing = conn.execute(
+            select(subscriptions.c.id).where(same_origin).order_by(subscriptions.c.id).limit(1)
+        ).scalar_one_or_none()
+        return existing if existing is not None else self.add_subscription(conn, values)
+
+    def subscription(self, conn: Connection, subscription_id: int) -> dict[str, Any] | None:
+        row = conn.execute(
+            select(subscriptions).where(subscriptions.c.id == subscription_id)
+        ).first()
+        return dict(row._mapping) if row else None
+
     def delete_subscription(self, conn: Connection, subscription_id: int) -> bool:
         return (
             conn.execute(

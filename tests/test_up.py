@@ -1,0 +1,107 @@
+"""``uniqodo-mock up`` as a user runs it: a subprocess, readiness read from its banner."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from uniqodo_mock.receiver.client import ReceiverClient
+
+KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
+
+
+@contextmanager
+def uniqodo_up(db: str, log: Path) -> Iterator[tuple[str, str]]:
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uniqodo_mock",
+                "up",
+                "--port",
+                "0",
+                "--receiver-port",
+                "0",
+                "--db",
+                db,
+                "--callback-backoff",
+                "0.05",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Ctrl-C stops both" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "up did not print its banner"
+            time.sleep(0.05)
+        banner = log.read_text()
+        api = re.search(r"API:\s+(http://\S+)", banner).group(1)
+        receiver = re.search(r"Receiver:\s+(http://[0-9.:]+)", banner).group(1)
+        assert httpx.get(f"{api}/__admin/health").status_code == 200
+        yield api, receiver
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0, log.read_text()
+
+
+def test_up_delivers_the_docs_callback_to_its_receiver(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    with uniqodo_up(db, tmp_path / "up.log") as (api, receiver):
+        banner = (tmp_path / "up.log").read_text()
+        assert f"{api}/__admin/docs" in banner and f"{receiver}/__receiver/" in banner
+        answer = httpx.get(f"{api}/redeem/{KEY}/AB12E3GH/1", params={"orderId": "145789"})
+        assert answer.json()["result"] == "success"
+        with ReceiverClient(receiver) as calls:
+            call = calls.wait(timeout=10, after=0, param="code:AB12E3GH")
+        assert call["method"] == "POST" and call["path"] == "/callback"
+        assert call["body_text"] == "code=AB12E3GH&orderId=145789"
+    assert (tmp_path / "state-receiver.db").exists()  # the receiver's sibling database
+    # Restarting on the same database keeps one `up` subscription (pointing at the new port).
+    with uniqodo_up(db, tmp_path / "up2.log") as (api, receiver):
+        subs = httpx.get(f"{api}/__admin/callbacks").json()["subscriptions"]
+        assert [(s["origin"], s["url"]) for s in subs] == [("up", f"{receiver}/callback")]
+
+
+def test_up_help_names_its_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "uniqodo_mock", "up", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for option in ("--port", "--receiver-port", "--db", "--receiver-db", "--callback-attempts"):
+        assert option in result.stdout
+
+
+def test_up_refuses_bad_input_clearly_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nmerchants:\n  - {id: x, name: Shop}\n")
+    cases = [
+        (["--db", "nonsense"], "--db"),
+        (["--db", f"sqlite:///{tmp_path / 's.db'}", "--receiver-db", "nope"], "--receiver-db"),
+        (["--db", f"sqlite:///{tmp_path / 's.db'}", "--fixtures", str(bad)], f"{bad}:3"),
+    ]
+    for args, named in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "uniqodo_mock", "up", "--port", "0", "--receiver-port", "0",
+             *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert named in result.stderr
+        assert "Traceback" not in result.stderr
