@@ -101,9 +101,7 @@ def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
     from uniqodo_mock.mock.runtime import MockConfig
     from uniqodo_mock.mock.testing import running_mock
 
-    fixtures = pytestconfig.getoption("uniqodo_fixtures") or pytestconfig.getini(
-        "uniqodo_fixtures"
-    )
+    fixtures = pytestconfig.getoption("uniqodo_fixtures") or pytestconfig.getini("uniqodo_fixtures")
     with tempfile.TemporaryDirectory(prefix="uniqodo-mock-") as tmp:
         db = pytestconfig.getoption("uniqodo_db") or f"sqlite:///{Path(tmp) / 'state.db'}"
         config = MockConfig(

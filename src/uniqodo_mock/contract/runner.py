@@ -68,9 +68,7 @@ def schemathesis_args(settings: ContractSettings, junit: Path) -> list[str]:
     return args
 
 
-def run_contract(
-    settings: ContractSettings, echo: Callable[[str], Any] = print
-) -> ContractResult:
+def run_contract(settings: ContractSettings, echo: Callable[[str], Any] = print) -> ContractResult:
     """Run the suite; schemathesis prints its progress and failures (with curl lines) as it
     goes, then we print one row per operation."""
     from schemathesis.cli import schemathesis as st_cli
