@@ -112,3 +112,12 @@ def test_a_remote_run_never_redeems_and_is_rate_limited_unless_asked(tmp_path: P
     assert allowed[allowed.index("--rate-limit") + 1] == "2/s"
     local = schemathesis_args(ContractSettings("http://127.0.0.1:1"), tmp_path / "j.xml")
     assert "--exclude-operation-id" not in local and "--rate-limit" not in local
+
+
+def test_an_unreachable_base_url_is_one_clear_error() -> None:
+    from tests.contract._servers import free_port
+
+    code, output = _contract(f"http://127.0.0.1:{free_port()}")
+    assert code == 1
+    assert "cannot reach http://127.0.0.1:" in output
+    assert "Traceback" not in output

@@ -144,9 +144,22 @@ def contract(
         report_dir=report_dir,
         workers=workers,
     )
+    _check_reachable(base_url)
     result = run_contract(settings, echo=click.echo)
     if result.ok:
         click.echo("contract: everything conforms")
     else:
         click.echo("contract: the deployment does not conform (see failures above)", err=True)
     sys.exit(0 if result.ok else 1)
+
+
+def _check_reachable(base_url: str) -> None:
+    """Fail in a second with one clear line, not after every phase has errored."""
+    import httpx
+
+    try:
+        httpx.get(base_url, timeout=10)
+    except httpx.HTTPError as error:
+        raise click.ClickException(
+            f"cannot reach {base_url}: {error or type(error).__name__}; is the API running?"
+        ) from None
