@@ -48,8 +48,10 @@ def _over_http(max_examples: int, seed: int) -> tuple[float, str]:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         serve = subprocess.Popen(
-            [sys.executable, "-m", "uniqodo_mock", "serve", "--port", str(port)]
-            + ["--db", f"sqlite:///{Path(tmp) / 's.db'}"],
+            [
+                *(sys.executable, "-m", "uniqodo_mock", "serve", "--port", str(port)),
+                *("--db", f"sqlite:///{Path(tmp) / 's.db'}"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -66,8 +68,10 @@ def _over_http(max_examples: int, seed: int) -> tuple[float, str]:
                 time.sleep(0.05)
             started = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-m", "uniqodo_mock", "contract", "--base-url", url]
-                + ["--seed", str(seed), "--max-examples", str(max_examples)],
+                [
+                    *(sys.executable, "-m", "uniqodo_mock", "contract", "--base-url", url),
+                    *("--seed", str(seed), "--max-examples", str(max_examples)),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,

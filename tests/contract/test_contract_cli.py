@@ -28,9 +28,20 @@ def _contract(url: str, *extra: str) -> tuple[int, str]:
 def test_contract_passes_against_serve(tmp_path: Path) -> None:
     junit = tmp_path / "contract.xml"
     with serve_process(f"sqlite:///{tmp_path / 'state.db'}") as url:
-        code, output = _contract(url, "--max-examples", "10", "--junit-xml", str(junit))
+        code, output = _contract(
+            url,
+            "--max-examples",
+            "10",
+            "--junit-xml",
+            str(junit),
+            "--report-dir",
+            str(tmp_path / "har"),
+        )
     assert code == 0, output
     assert "everything conforms" in output
+    assert "11 operations, 11 conform, 0 do not" in output
+    hars = list((tmp_path / "har").glob("*.har"))
+    assert hars and '"entries"' in hars[0].read_text()
     cases = list(ET.parse(junit).getroot().iter("testcase"))
     names = {c.get("name") for c in cases}
     assert "GET /redeem/{api_key}/{code}/{merchant_id}" in names

@@ -50,17 +50,20 @@ def schemathesis_args(settings: ContractSettings, junit: Path) -> list[str]:
         "--continue-on-failure",
         "--workers",
         str(settings.workers),
-        "--report",
-        "junit",
         "--report-junit-path",
         str(junit),
         "--no-color",
     ]
+    # One --report option: schemathesis takes a comma-separated list and the last flag wins.
+    formats = ["junit"]
     if settings.seed is not None:
         args += ["--seed", str(settings.seed)]
     if settings.report_dir is not None:
         settings.report_dir.mkdir(parents=True, exist_ok=True)
-        args += ["--report", "har", "--report-dir", str(settings.report_dir)]
+        formats.append("har")
+        args += ["--report-dir", str(settings.report_dir)]
+        args += ["--report-har-path", str(settings.report_dir / "contract.har")]
+    args += ["--report", ",".join(formats)]
     if not settings.redeems:
         args += ["--exclude-operation-id", REDEEM_OPERATION]
     if settings.effective_rate_limit:
