@@ -10,7 +10,6 @@ validate, redeem, query and advance time in any order, holding the invariants:
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -62,14 +61,13 @@ subscriptions:
 MATCHING_SUBSCRIPTIONS = 3
 
 
-@pytest.fixture(scope="module")
-def runtime():  # type: ignore[no-untyped-def]
-    with tempfile.TemporaryDirectory() as tmp:
-        fixtures = Path(tmp) / "f.yaml"
-        fixtures.write_text(FIXTURES)
-        rt = build_runtime(MockConfig(db_url=f"sqlite:///{Path(tmp) / 's.db'}", fixtures=fixtures))
-        yield rt
-        rt.engine.dispose()
+@pytest.fixture
+def runtime(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    fixtures = tmp_path / "f.yaml"
+    fixtures.write_text(FIXTURES)
+    rt = build_runtime(MockConfig(db_url=db_url, fixtures=fixtures))
+    yield rt
+    rt.engine.dispose()
 
 
 def test_domain_invariants_hold_in_any_order(runtime) -> None:  # type: ignore[no-untyped-def]
