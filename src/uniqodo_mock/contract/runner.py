@@ -86,7 +86,12 @@ def run_contract(settings: ContractSettings, echo: Callable[[str], Any] = print)
         schemathesis.hook(map_case)
         try:
             try:
-                st_cli.main(args=schemathesis_args(settings, junit), standalone_mode=False)
+                config = Path(tmp) / "schemathesis.toml"
+                # No crash cache: runs are reproducible from --seed alone, and nothing is
+                # written into the caller's working directory.
+                config.write_text("[cache]\nenabled = false\n")
+                args = ["--config-file", str(config), *schemathesis_args(settings, junit)]
+                st_cli.main(args=args, standalone_mode=False)
                 code = 0
             except SystemExit as exc:
                 code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
