@@ -27,6 +27,7 @@ def _register() -> None:
     from uniqodo_mock.cli import (  # noqa: F401
         calls_cmd,
         codes_cmd,
+        contract_cmd,
         fixtures_cmd,
         receiver_cmd,
         serve_cmd,

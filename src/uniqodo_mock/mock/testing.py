@@ -1,8 +1,8 @@
-"""Run a mock in this process for a test or a QA script: ``with running_mock(config) as m``.
+"""Run a mock in this process for a test or a QA script: ``with running_mock(config) as mock``.
 
-It listens on a free port of 127.0.0.1 in a background thread; readiness is
-``GET /__admin/health`` answering, never a fixed sleep. ``m.stop()`` stops it early (to
-simulate a restart, say); leaving the block stops it too.
+uvicorn serves ``create_app`` on a free port of 127.0.0.1 (port 0) in a background thread;
+readiness is ``GET /__admin/health`` answering, never a fixed sleep. ``mock.stop()`` stops it
+early (to simulate a restart, say); leaving the block stops it too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import connexion
 import httpx
 import uvicorn
 
@@ -25,11 +26,18 @@ __all__ = ["RunningMock", "running_mock"]
 @dataclass
 class RunningMock:
     url: str
-    runtime: MockRuntime
+    app: connexion.AsyncApp
     server: uvicorn.Server
     thread: threading.Thread
+    # An HTTP client on the mock's admin API (``/__admin``), for partners' tests.
+    admin: httpx.Client
+
+    @property
+    def runtime(self) -> MockRuntime:
+        return self.app.runtime  # type: ignore[attr-defined]
 
     def client(self) -> httpx.Client:
+        """A new HTTP client on the mock's root (close it, or use it as a context manager)."""
         return httpx.Client(base_url=self.url, timeout=30)
 
     def stop(self) -> None:
@@ -59,18 +67,22 @@ def running_mock(config: MockConfig, *, ready_timeout: float = 30.0) -> Iterator
             raise RuntimeError("the mock did not start")
         time.sleep(0.01)
     url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    headers = {"Authorization": f"Bearer {config.admin_token}"} if config.admin_token else {}
+    admin = httpx.Client(base_url=f"{url}/__admin", headers=headers, timeout=30)
     while True:  # the condition: the health endpoint answers
         try:
-            if httpx.get(f"{url}/__admin/health", timeout=2).status_code == 200:
+            if admin.get("/health").status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             raise RuntimeError("the mock's health endpoint did not answer")
         time.sleep(0.01)
-    running = RunningMock(url, app.runtime, server, thread)  # type: ignore[attr-defined]
+    running = RunningMock(url, app, server, thread, admin)
     try:
         yield running
     finally:
+        admin.close()
         running.stop()
-        app.runtime.engine.dispose()  # type: ignore[attr-defined]
+        runtime = running.runtime
+        runtime.engine.dispose()

@@ -1,0 +1,142 @@
+"""pytest plugin for partners' own test suites (entry point ``pytest11``).
+
+Fixtures:
+
+* ``uniqodo_mock``: a live mock on a free port (``.url``, ``.admin`` HTTP client on
+  ``/__admin``, ``.runtime``), state reset to the fixtures before each test. Option
+  ``--uniqodo-fixtures FILE`` loads your own fixture file instead of the default one.
+* ``callback_receiver``: a live callback receiver (``.url``, ``.calls()``,
+  ``.wait_for(timeout=..., **match)``), emptied before each test. When a test uses both, the
+  mock's redemption callbacks are sent to it.
+
+Both servers start once per session (fast tests); only the state is per test.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["CallbackReceiver", "MockHandle"]
+
+# Match keywords of wait_for/calls that are receiver filters; any other keyword is a
+# callback parameter (code="AB12E3GH" → param code:AB12E3GH).
+_RECEIVER_FILTERS = {"method", "path", "since", "until", "callback", "conforms", "limit"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("uniqodo-mock")
+    group.addoption(
+        "--uniqodo-fixtures",
+        default=None,
+        metavar="FILE",
+        help="fixture file the uniqodo_mock fixture loads (default: the bundled default.yaml)",
+    )
+    group.addoption(
+        "--uniqodo-db",
+        default=None,
+        metavar="URL",
+        help="database of the uniqodo_mock fixture (default: a SQLite file in a temp folder)",
+    )
+    parser.addini("uniqodo_fixtures", "fixture file the uniqodo_mock fixture loads", default="")
+
+
+class MockHandle:
+    """What a test gets from ``uniqodo_mock``."""
+
+    def __init__(self, running: Any) -> None:
+        self._running = running
+        self.url: str = running.url
+        self.admin = running.admin
+
+    @property
+    def runtime(self) -> Any:
+        return self._running.runtime
+
+    def reset(self) -> None:
+        from uniqodo_mock.mock.wiring import reset_state
+
+        reset_state(self._running)
+
+    def send_callbacks_to(self, url: str, **options: Any) -> Any:
+        from uniqodo_mock.mock.wiring import subscribe_callbacks
+
+        return subscribe_callbacks(self._running, url, **options)
+
+
+class CallbackReceiver:
+    """What a test gets from ``callback_receiver``."""
+
+    def __init__(self, running: Any) -> None:
+        self.url: str = running.url
+        self.client = running.client()
+
+    @staticmethod
+    def _filters(match: dict[str, Any]) -> dict[str, Any]:
+        filters = {k: v for k, v in match.items() if k in _RECEIVER_FILTERS}
+        params = [f"{k}:{v}" for k, v in match.items() if k not in _RECEIVER_FILTERS]
+        if params:
+            filters["param"] = params
+        return filters
+
+    def calls(self, **match: Any) -> list[dict[str, Any]]:
+        """Every recorded call (oldest first) matching ``match``."""
+        return list(self.client.iter_calls(**self._filters(match)))
+
+    def wait_for(self, timeout: float = 30.0, **match: Any) -> dict[str, Any]:
+        """The first call matching ``match`` since the test began (also one that already
+        arrived); raises ``WaitTimeout`` after ``timeout`` seconds."""
+        return self.client.wait(timeout=timeout, after=0, **self._filters(match))
+
+    def clear(self) -> None:
+        self.client.clear()
+
+
+@pytest.fixture(scope="session")
+def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
+    from uniqodo_mock.mock.runtime import MockConfig
+    from uniqodo_mock.mock.testing import running_mock
+
+    fixtures = pytestconfig.getoption("uniqodo_fixtures") or pytestconfig.getini("uniqodo_fixtures")
+    with tempfile.TemporaryDirectory(prefix="uniqodo-mock-") as tmp:
+        db = pytestconfig.getoption("uniqodo_db") or f"sqlite:///{Path(tmp) / 'state.db'}"
+        config = MockConfig(
+            db_url=db, fixtures=Path(fixtures) if fixtures else None, reset_fixtures=True
+        )
+        with running_mock(config) as running:
+            yield running
+
+
+@pytest.fixture(scope="session")
+def _uniqodo_receiver_server() -> Iterator[Any]:
+    from uniqodo_mock.receiver.settings import ReceiverSettings
+    from uniqodo_mock.receiver.testing import running_receiver
+
+    with tempfile.TemporaryDirectory(prefix="uniqodo-receiver-") as tmp:
+        settings = ReceiverSettings(db_url=f"sqlite:///{Path(tmp) / 'calls.db'}")
+        with running_receiver(settings) as running:
+            yield running
+
+
+@pytest.fixture
+def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceiver]:
+    receiver = CallbackReceiver(_uniqodo_receiver_server)
+    receiver.clear()
+    try:
+        yield receiver
+    finally:
+        receiver.client.close()
+
+
+@pytest.fixture
+def uniqodo_mock(request: pytest.FixtureRequest, _uniqodo_mock_server: Any) -> MockHandle:
+    mock = MockHandle(_uniqodo_mock_server)
+    mock.reset()
+    if "callback_receiver" in request.fixturenames:
+        receiver: CallbackReceiver = request.getfixturevalue("callback_receiver")
+        mock.send_callbacks_to(f"{receiver.url}/callbacks/uniqodo")
+    return mock
