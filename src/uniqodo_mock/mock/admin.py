@@ -9,6 +9,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from uniqodo_mock import __version__
+from uniqodo_mock.mock.admin_controls import ControlAdmin
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
@@ -22,7 +23,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-class AdminApi:
+class AdminApi(ControlAdmin):
     def __init__(self, runtime: MockRuntime) -> None:
         self.runtime = runtime
 

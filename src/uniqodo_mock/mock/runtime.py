@@ -12,6 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from uniqodo_mock.control.clock_sync import ClockSync
+from uniqodo_mock.control.controls import Controls
+from uniqodo_mock.control.faults import FaultBook
+from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
 from uniqodo_mock.service import MockService
@@ -39,6 +43,8 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
+    # Entries the request journal keeps (per process; the oldest are dropped first).
+    journal_size: int = 10_000
 
     @property
     def fixtures_path(self) -> Path:
@@ -53,6 +59,7 @@ class MockConfig:
                 "admin_token": self.admin_token,
                 "dispatch_callbacks": self.dispatch_callbacks,
                 "receiver_url": self.receiver_url,
+                "journal_size": self.journal_size,
             }
         )
 
@@ -73,12 +80,19 @@ class MockRuntime:
     fixtures: FixtureDocument
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    controls: Controls | None = None
 
     def load_fixtures(self, document: FixtureDocument) -> None:
-        """Replace the whole state with ``document`` (the admin API's reset/load)."""
+        """Replace the whole state with ``document`` (the admin API's reset/load). The clock
+        returns to real time (its shared state lives in ``meta``, which is replaced too) and
+        fault rules are cleared."""
+        self.clock.reset()
         apply_fixtures(self.repo, document, replace=True, now=self.clock.now())
         self.fixtures = document
         self.service.reload_settings()
+        if self.controls is not None:
+            self.controls.faults.clear()
+            self.controls.clock_sync.refresh(force=True)
 
 
 def build_runtime(config: MockConfig) -> MockRuntime:
@@ -103,4 +117,18 @@ def build_runtime(config: MockConfig) -> MockRuntime:
         )
     service = MockService(repo, clock)
     service.reload_settings()
-    return MockRuntime(config, engine, repo, service, clock, document)
+    runtime = MockRuntime(config, engine, repo, service, clock, document)
+    runtime.controls = Controls(
+        clock_sync=ClockSync(repo, clock),
+        journal=Journal(config.journal_size),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+    )
+    runtime.controls.clock_sync.refresh(force=True)
+    return runtime
+
+
+def _is_error_code(service: MockService, wanted: str | int) -> bool:
+    catalogue = service.catalogue
+    return (isinstance(wanted, str) and wanted in catalogue) or any(
+        str(entry.code) == str(wanted) for entry in catalogue
+    )
