@@ -53,14 +53,18 @@ class ControlAdmin:
             status,
         )
 
-    async def _body_json(self) -> Any:
-        raw = await request.body()
-        if not raw.strip():
+    @staticmethod
+    def _body_json(body: Any) -> Any:
+        # connexion has read, parsed and type-checked the JSON body already (malformed JSON
+        # never gets here: it is a 400 in the envelope).
+        if isinstance(body, bytes | str):
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError as error:
+                raise ValueError(f"the request body is not valid JSON: {error}") from None
+        if body is None:
             raise ValueError("the request body is empty; send a JSON document")
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            raise ValueError(f"the request body is not valid JSON: {error}") from None
+        return body
 
     # -- state ----------------------------------------------------------------------------
     async def reset(self, **_: Any) -> Response:
@@ -73,9 +77,9 @@ class ControlAdmin:
     async def get_snapshot(self, **_: Any) -> Response:
         return _json(export_snapshot(self.runtime.repo))
 
-    async def put_snapshot(self, **_: Any) -> Response:
+    async def put_snapshot(self, body: Any = None, **_: Any) -> Response:
         try:
-            document = await self._body_json()
+            document = self._body_json(body)
             counts = import_snapshot(self.runtime.repo, document)
         except ValueError as error:
             problems = error.problems if isinstance(error, SnapshotError) else [str(error)]
@@ -84,10 +88,14 @@ class ControlAdmin:
         self.runtime.controls.clock_sync.refresh(force=True)
         return _json({"restored": counts})
 
-    async def put_fixtures(self, **_: Any) -> Response:
-        raw = await request.body()
+    async def put_fixtures(self, body: Any = None, **_: Any) -> Response:
         try:
-            text = raw.decode("utf-8")
+            if isinstance(body, dict | list):
+                text = orjson.dumps(body).decode()  # JSON is YAML
+            elif isinstance(body, bytes):
+                text = body.decode("utf-8")
+            else:
+                text = str(body or "")
             document = load_fixture_text(text, source="PUT /__admin/fixtures")
         except UnicodeDecodeError:
             return self._failure(["the fixture document is not valid UTF-8"])
@@ -164,9 +172,9 @@ class ControlAdmin:
         self.runtime.controls.clock_sync.refresh(force=True)
         return _json(self._clock_json())
 
-    async def put_clock(self, **_: Any) -> Response:
+    async def put_clock(self, body: Any = None, **_: Any) -> Response:
         try:
-            body = await self._body_json()
+            body = self._body_json(body)
         except ValueError as error:
             return self._failure([str(error)])
         sync = self.runtime.controls.clock_sync
@@ -198,9 +206,9 @@ class ControlAdmin:
     async def list_faults(self, **_: Any) -> Response:
         return _json({"faults": [rule.to_json() for rule in self.runtime.controls.faults.list()]})
 
-    async def add_fault(self, **_: Any) -> Response:
+    async def add_fault(self, body: Any = None, **_: Any) -> Response:
         try:
-            rule = self.runtime.controls.faults.add(await self._body_json())
+            rule = self.runtime.controls.faults.add(self._body_json(body))
         except (ValueError, FaultRuleError) as error:
             return self._failure([str(error)])
         return _json(rule.to_json(), 201)
