@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Integer, BigInteger, insert, select, text
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, insert, select, text
 
 from uniqodo_mock.store.fixtures import clear_state
 from uniqodo_mock.store.repository import Repository
@@ -40,13 +40,14 @@ def export_snapshot(repo: Repository) -> dict[str, Any]:
         for table in _tables():
             order = list(table.primary_key.columns) or list(table.columns)
             rows = conn.execute(select(table).order_by(*order)).mappings().all()
-            out["tables"][table.name] = [
-                {name: _dump(table.c[name], value) for name, value in row.items()} for row in rows
+            # Plain ``str`` keys: SQLAlchemy's names are a str subclass JSON encoders refuse.
+            out["tables"]["".join(table.name)] = [
+                {"".join(name): _dump(value) for name, value in row.items()} for row in rows
             ]
     return out
 
 
-def _dump(column: Any, value: Any) -> Any:
+def _dump(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
