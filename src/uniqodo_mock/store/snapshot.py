@@ -130,7 +130,7 @@ def import_snapshot(repo: Repository, document: Any) -> dict[str, int]:
                 rows = rows_by_table.get(table.name, [])
                 if rows:
                     conn.execute(insert(table), rows)
-                counts[table.name] = len(rows)
+                counts["".join(table.name)] = len(rows)
             if repo.is_postgres:
                 _move_sequences(conn)
     except SnapshotError:
