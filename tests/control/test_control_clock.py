@@ -38,7 +38,12 @@ def test_offset_moves_now_and_persists_for_other_processes(mock: LiveMock) -> No
 
 
 def test_bad_clock_bodies_get_envelope_errors(sqlite_mock: LiveMock) -> None:
-    for body in ({}, {"now": "yesterday"}, {"offset_seconds": "x"}, {"now": "2030-01-01", "frozen": 1}):
+    for body in (
+        {},
+        {"now": "yesterday"},
+        {"offset_seconds": "x"},
+        {"now": "2030-01-01", "frozen": 1},
+    ):
         response = httpx_put(sqlite_mock, "/__admin/clock", body)
         assert response.status_code == 400
         envelope = response.json()

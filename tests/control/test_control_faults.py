@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
-from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 
+from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 from uniqodo_mock.admin_client import AdminError
 
 REDEEM = f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?orderId=O-1&orderValue=40"

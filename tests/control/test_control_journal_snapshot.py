@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 
+from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 from uniqodo_mock.admin_client import AdminError
 
 QUERIES = (
@@ -44,7 +44,10 @@ def test_filters_limit_and_clear(sqlite_mock: LiveMock) -> None:
         sqlite_mock.get(path)
     journal = sqlite_mock.admin.journal
     assert [e["operation"] for e in journal.list()] == [
-        "list_offers", "validate_code", "validate_code", "distributor_query"
+        "list_offers",
+        "validate_code",
+        "validate_code",
+        "distributor_query",
     ]
     assert len(journal.list(operation="validate_code")) == 2
     assert [e["code"] for e in journal.list(code="bf39kd2h")] == ["BF39KD2H"]

@@ -54,7 +54,7 @@ class ClockSync:
             self._checked = now
             with self.repo.read() as conn:
                 value = self.repo.get_meta(conn, _KEY)
-            self.clock._state = state_from_json(value)  # noqa: SLF001 - the clock's owner
+            self.clock._state = state_from_json(value)
 
     def publish(self) -> None:
         """Share this process's clock state with every other process."""

@@ -142,8 +142,8 @@ def _check_latency(value: Any) -> None:
         missing = kinds - value.keys()
         if missing or set(value) - kinds:
             raise FaultRuleError(
-                "'latency_ms' must be a number, {\"min\": A, \"max\": B} (uniform) or "
-                "{\"mean\": M, \"stddev\": S} (normal)"
+                '\'latency_ms\' must be a number, {"min": A, "max": B} (uniform) or '
+                '{"mean": M, "stddev": S} (normal)'
             )
         for name in kinds:
             _number(value, name)
@@ -193,7 +193,7 @@ def parse_rule(
     if "rate_limit" in body:
         limit = body["rate_limit"]
         if not isinstance(limit, dict) or set(limit) != {"requests", "per_seconds"}:
-            raise FaultRuleError("'rate_limit' must be {\"requests\": N, \"per_seconds\": S}")
+            raise FaultRuleError('\'rate_limit\' must be {"requests": N, "per_seconds": S}')
         _number(limit, "requests", integer=True)
         _number(limit, "per_seconds", minimum=0.001)
     _number(body, "delay_ms")
@@ -287,7 +287,7 @@ class FaultBook:
         return None
 
     @staticmethod
-    def _rate_limit(rule: FaultRule) -> FaultDecision | None | bool:
+    def _rate_limit(rule: FaultRule) -> FaultDecision | bool | None:
         limit = rule.get("rate_limit")
         if not limit:
             return None

@@ -41,7 +41,7 @@ _KEY_BY_STATUS = {
 }
 
 
-class DroppedConnection(Exception):  # noqa: N818 - what the client sees, not an error of ours
+class DroppedConnection(Exception):
     """Raised after the response started, so the server closes the connection mid-answer."""
 
 
@@ -208,7 +208,9 @@ def _key_of(path: str) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
-def _errors_from_body(body: bytes, catalogue: Any, fault: FaultDecision | None) -> list[dict[str, Any]]:
+def _errors_from_body(
+    body: bytes, catalogue: Any, fault: FaultDecision | None
+) -> list[dict[str, Any]]:
     """Errors of an answer no handler produced (parameter checks, 404, 405, faults)."""
     try:
         document = orjson.loads(body) if body else None

@@ -50,9 +50,7 @@ class PathShapes:
             operations = {
                 m: str(item[m.lower()].get("operationId", "")).rpartition(".")[2] for m in methods
             }
-            self._shapes.append(
-                PathShape(template, re.compile(regex), params, methods, operations)
-            )
+            self._shapes.append(PathShape(template, re.compile(regex), params, methods, operations))
 
     def malformed_parameter(self, path: str, method: str) -> tuple[str, str] | None:
         """``(parameter, problem)`` when ``path`` fits an operation's shape but a path

@@ -77,8 +77,10 @@ def _check(document: Any) -> dict[str, list[dict[str, Any]]]:
         raise SnapshotError(["a snapshot is a JSON object"])
     if document.get("format") != FORMAT:
         raise SnapshotError(
-            [f"'format' must be {FORMAT!r} (a document from GET /__admin/snapshot), "
-             f"got {document.get('format')!r}"]
+            [
+                f"'format' must be {FORMAT!r} (a document from GET /__admin/snapshot), "
+                f"got {document.get('format')!r}"
+            ]
         )
     tables = document.get("tables")
     if not isinstance(tables, dict):
