@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.live import MERCHANT_KEY, LiveMock
 
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"
 

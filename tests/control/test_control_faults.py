@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 from uniqodo_mock.admin_client import AdminError
+from uniqodo_mock.mock.live import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 
 REDEEM = f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?orderId=O-1&orderValue=40"
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"

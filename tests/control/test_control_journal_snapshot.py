@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 from uniqodo_mock.admin_client import AdminError
+from uniqodo_mock.mock.live import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
 
 QUERIES = (
     f"/distributor/{DISTRIBUTOR_KEY}/query/user-redemption/5e0a3c1d9b7f4a2e8c6d1f0b3a5e7c9d?userId=QA-1",

@@ -24,7 +24,7 @@ def cli() -> None:
 
 def _register() -> None:
     # One import per command module; each module adds its commands to ``cli``.
-    from uniqodo_mock.cli import calls_cmd, fixtures_cmd, receiver_cmd, serve_cmd  # noqa: F401
+    from uniqodo_mock.cli import admin_cmd, calls_cmd, fixtures_cmd, receiver_cmd, serve_cmd  # noqa: F401
 
 
 def main() -> None:
