@@ -27,11 +27,17 @@ def test_clock_faults_journal_snapshot_from_the_shell(
     assert run(sqlite_mock, "clock", "real")[1].endswith("(real time)\n")
 
     code, out = run(sqlite_mock, "faults", "add", "--path", "/redeem/", "--status", "503")
-    assert code == 0 and out.strip() == "added fault rule #1"
-    assert "#1  applied 0x" in run(sqlite_mock, "faults")[1]
+    assert code == 0 and out.startswith("added fault rule #")
+    rule_id = out.strip().rsplit("#", 1)[1]
+    assert (
+        f'#{rule_id}  applied 0x  {{"path": "/redeem/", "status": 503'
+        in run(sqlite_mock, "faults")[1]
+    )
     code, out = run(sqlite_mock, "faults", "add", "--status", "42")
     assert code == 1 and "status" in out
-    assert run(sqlite_mock, "faults", "clear")[1].strip() == "deleted 1 fault rules"
+    code, out = run(sqlite_mock, "faults", "delete", rule_id)
+    assert code == 0 and out.strip() == f"deleted fault rule #{rule_id}"
+    assert f"#{rule_id} " not in run(sqlite_mock, "faults")[1]
 
     sqlite_mock.get(f"/validate/{MERCHANT_KEY}/AB12E3GX/1")
     code, out = run(sqlite_mock, "journal", "--code", "AB12E3GX")

@@ -34,14 +34,23 @@ class LiveMock:
     admin: AdminClient
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.get(self.url + path, **kwargs)
 
 
 @contextmanager
 def running_mock(config: MockConfig, *, ready_timeout: float = 20.0) -> Iterator[LiveMock]:
     app = create_app(config)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="critical",
+            access_log=False,
+            # Requests held by a latency fault must not hold up the shutdown.
+            timeout_graceful_shutdown=1,
+        )
     )
     thread = threading.Thread(target=server.run, name="mock-server", daemon=True)
     thread.start()

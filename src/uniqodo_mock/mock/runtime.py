@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
+from uniqodo_mock.control.fixture_faults import seed_fixture_faults
 from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
@@ -92,6 +93,7 @@ class MockRuntime:
         self.service.reload_settings()
         if self.controls is not None:
             self.controls.faults.clear()
+            seed_fixture_faults(self.controls.faults, document.data)
             self.controls.clock_sync.refresh(force=True)
 
 
@@ -124,6 +126,7 @@ def build_runtime(config: MockConfig) -> MockRuntime:
         faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
     )
     runtime.controls.clock_sync.refresh(force=True)
+    seed_fixture_faults(runtime.controls.faults, document.data)
     return runtime
 
 
