@@ -45,6 +45,13 @@ __all__ = ["serve"]
     help="Token that protects /__admin (env UNIQODO_MOCK_ADMIN_TOKEN).",
 )
 @click.option(
+    "--journal-size",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Requests the journal keeps per worker (GET /__admin/journal).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -58,6 +65,7 @@ def serve(
     reset_fixtures: bool,
     workers: int,
     admin_token: str | None,
+    journal_size: int,
     log_level: str,
 ) -> None:
     """Run the mock Uniqodo API on HOST:PORT.
@@ -77,7 +85,11 @@ def serve(
     )
     warn_if_exposed(host, admin_token)
     config = MockConfig(
-        db_url=db, fixtures=fixtures, reset_fixtures=reset_fixtures, admin_token=admin_token
+        db_url=db,
+        fixtures=fixtures,
+        reset_fixtures=reset_fixtures,
+        admin_token=admin_token,
+        journal_size=journal_size,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.
