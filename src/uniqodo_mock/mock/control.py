@@ -69,11 +69,25 @@ def record_exchange(exchange: Exchange) -> None:
         record.exchange = exchange
 
 
+class _QuietDrops(logging.Filter):
+    """A dropped connection is what the user asked for: not an "Exception in ASGI application"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+_QUIET = _QuietDrops()
+
+
 class ControlMiddleware:
     def __init__(self, app: Any, runtime: Any = None, shapes: Any = None) -> None:
         self.app = app
         self.runtime = runtime
         self.shapes = shapes
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if _QUIET not in uvicorn_errors.filters:
+            uvicorn_errors.addFilter(_QUIET)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_ADMIN):
