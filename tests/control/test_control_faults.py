@@ -77,6 +77,7 @@ def test_drop_rule_closes_the_connection(sqlite_mock: LiveMock) -> None:
         sqlite_mock.get(f"/offers/{DISTRIBUTOR_KEY}/json")
     entry = sqlite_mock.admin.journal.list(limit=1)[0]
     assert entry["fault"]["drop"] is True
+    assert entry["status"] == 0 and entry["operation"] == "list_offers"
 
 
 def test_seeded_probability_is_repeatable(sqlite_mock: LiveMock) -> None:

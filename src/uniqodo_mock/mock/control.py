@@ -41,8 +41,10 @@ _KEY_BY_STATUS = {
 }
 
 
-class DroppedConnection(Exception):
-    """Raised after the response started, so the server closes the connection mid-answer."""
+class DroppedConnection(BaseException):
+    """Raised after the response started, so the server closes the connection mid-answer. A
+    BaseException so that no error middleware renders it as a 500: it must reach the server,
+    which then closes the transport."""
 
 
 @dataclass
@@ -198,7 +200,8 @@ class ControlMiddleware:
                 path=path,
                 operation=operation,
                 params=params,
-                status=captured["status"] or (0 if record.fault and record.fault.drop else 500),
+                # 0: the connection was dropped, the client got no answer.
+                status=0 if record.fault and record.fault.drop else captured["status"] or 500,
                 api_key=(exchange.api_key if exchange else None) or _key_of(path),
                 code=(exchange.code if exchange else None) or code,
                 errors=errors,
