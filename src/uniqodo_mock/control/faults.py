@@ -10,6 +10,7 @@ Rules live in memory per process; counts, probabilities and rate-limit windows a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -66,11 +67,7 @@ class FaultRule:
             return False
         if "operation" in self.spec and operation != self.spec["operation"]:
             return False
-        if "code" in self.spec:
-            wanted = str(self.spec["code"]).strip().upper()
-            if (code or "").strip().upper() != wanted:
-                return False
-        return True
+        return "code" not in self.spec or _norm(code) == _norm(self.spec["code"])
 
     def to_json(self) -> dict[str, Any]:
         ttl = self.get("ttl_seconds")
@@ -122,6 +119,12 @@ class CallbackFault:
     delay_s: float = 0.0
     duplicate: bool = False
     out_of_order: bool = False
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm(code: str | None) -> str:
+    # Codes match ignoring case and surrounding blanks, as the API's code lookups do.
+    return (code or "").strip().upper()
 
 
 def _number(spec: dict[str, Any], name: str, *, minimum: float = 0, integer: bool = False) -> None:
