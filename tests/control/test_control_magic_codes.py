@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from uniqodo_mock.core.errors import default_catalogue
-from uniqodo_mock.mock.live import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.live import MERCHANT_KEY, LiveMock
 
+MAGIC_PUBLISHER_KEY = "4444444444444444444444444444444444444444"
 STATE_CODES = {
     # code: (vendor error number, catalogue key)
     "EXPIRED01": (301, "code_expired"),
@@ -35,9 +36,14 @@ def test_state_codes_answer_their_error(sqlite_mock: LiveMock) -> None:
 
 
 def test_sold_out_offer_has_no_code_to_give(sqlite_mock: LiveMock) -> None:
-    body = sqlite_mock.get(f"/code/{DISTRIBUTOR_KEY}/9005?uid=QA-1").json()
+    body = sqlite_mock.get(f"/code/{MAGIC_PUBLISHER_KEY}/9005?uid=QA-1").json()
     assert body["result"] == "failure"
     assert sqlite_mock.admin.journal.list(limit=1)[0]["errors"][0]["key"] == "sold_out"
+    # The documented accounts' offer lists do not show the magic offers.
+    from uniqodo_mock.mock.live import DISTRIBUTOR_KEY
+
+    offers = sqlite_mock.get(f"/offers/{DISTRIBUTOR_KEY}/json").json()["data"]["offers"]
+    assert [offer["offer_id"] for offer in offers] == [1234]
 
 
 def test_every_catalogue_error_has_an_err_code(sqlite_mock: LiveMock) -> None:
