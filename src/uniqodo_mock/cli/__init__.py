@@ -25,6 +25,7 @@ def cli() -> None:
 def _register() -> None:
     # One import per command module; each module adds its commands to ``cli``.
     from uniqodo_mock.cli import (  # noqa: F401
+        admin_cmd,
         calls_cmd,
         codes_cmd,
         contract_cmd,

@@ -22,6 +22,9 @@ def fixtures() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Check fixture FILES; list every problem with its file, line and entry."""
+    # Registers the check of the `faults:` section (as the mock does when it loads fixtures).
+    import uniqodo_mock.control.fixture_faults  # noqa: F401
+
     for path in files:
         with fail_on_fixture_error():
             document = load_fixture_file(path)

@@ -47,6 +47,13 @@ __all__ = ["serve"]
     help="Token that protects /__admin (env UNIQODO_MOCK_ADMIN_TOKEN).",
 )
 @click.option(
+    "--journal-size",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Requests the journal keeps per worker (GET /__admin/journal).",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -61,6 +68,7 @@ def serve(
     reset_fixtures: bool,
     workers: int,
     admin_token: str | None,
+    journal_size: int,
     log_level: str,
     **callback_kwargs: Any,
 ) -> None:
@@ -88,6 +96,7 @@ def serve(
         admin_token=admin_token,
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
+        journal_size=journal_size,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.

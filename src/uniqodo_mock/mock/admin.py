@@ -12,6 +12,7 @@ from uniqodo_mock import __version__
 from uniqodo_mock.core.code_csv import CsvProblems
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.admin_callbacks import CallbackAdmin
+from uniqodo_mock.mock.admin_controls import ControlAdmin
 from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-class AdminApi:
+class AdminApi(ControlAdmin):
     def __init__(self, runtime: MockRuntime) -> None:
         self.runtime = runtime
         self.codes = CodesAdmin(runtime)

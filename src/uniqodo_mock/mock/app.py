@@ -14,6 +14,7 @@ from connexion.resolver import Resolver
 
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.control import ControlMiddleware, record_exchange
 from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.email import EmailApi
@@ -94,9 +95,16 @@ def create_app(
     )
     app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    install_error_handlers(
-        app, lambda: runtime.service.catalogue, PathShapes(load_spec("uniqodo.yaml"))
+    shapes = PathShapes(load_spec("uniqodo.yaml"))
+    # Outside the exception middleware: it sees (and journals) every rendered error.
+    app.add_middleware(
+        ControlMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        runtime=runtime,
+        shapes=shapes,
     )
+    vendor_api.observers.append(record_exchange)
+    install_error_handlers(app, lambda: runtime.service.catalogue, shapes)
     app.runtime = runtime  # type: ignore[attr-defined]
     app.vendor_api = vendor_api  # type: ignore[attr-defined]
     return app

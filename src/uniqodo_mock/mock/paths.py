@@ -20,6 +20,8 @@ class PathShape:
     pattern: re.Pattern[str]
     params: dict[str, dict[str, Any]]
     methods: frozenset[str]
+    # method → short operation name (``redeem_code``), for fault matchers and the journal.
+    operations: dict[str, str] | None = None
 
 
 class PathShapes:
@@ -45,7 +47,10 @@ class PathShapes:
                 )
                 + "/?$"
             )
-            self._shapes.append(PathShape(template, re.compile(regex), params, methods))
+            operations = {
+                m: str(item[m.lower()].get("operationId", "")).rpartition(".")[2] for m in methods
+            }
+            self._shapes.append(PathShape(template, re.compile(regex), params, methods, operations))
 
     def malformed_parameter(self, path: str, method: str) -> tuple[str, str] | None:
         """``(parameter, problem)`` when ``path`` fits an operation's shape but a path
@@ -60,6 +65,17 @@ class PathShapes:
                 if problem:
                     return name, problem
         return None
+
+    def operation(self, path: str, method: str) -> tuple[str | None, dict[str, str]]:
+        """The operation a request is meant for and its path parameters (``(None, {})`` if
+        no shape fits). Does not check that the parameters are well-formed."""
+        method = "GET" if method.upper() == "HEAD" else method.upper()
+        for shape in self._shapes:
+            match = shape.pattern.match(path)
+            if match and method in shape.methods:
+                values = {name: match.group(_group(name)) for name in shape.params}
+                return (shape.operations or {}).get(method) or None, values
+        return None, {}
 
     def allowed_methods(self, path: str) -> list[str]:
         for shape in self._shapes:

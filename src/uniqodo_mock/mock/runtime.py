@@ -12,6 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from uniqodo_mock.control.clock_sync import ClockSync
+from uniqodo_mock.control.controls import Controls
+from uniqodo_mock.control.faults import FaultBook
+from uniqodo_mock.control.fixture_faults import seed_fixture_faults
+from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.core.dates import to_db
@@ -47,6 +52,8 @@ class MockConfig:
     # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
     dispatch: DispatchSettings | None = None
     dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
+    # Entries the request journal keeps (per process; the oldest are dropped first).
+    journal_size: int = 10_000
 
     @property
     def fixtures_path(self) -> Path:
@@ -63,6 +70,7 @@ class MockConfig:
                 "receiver_url": self.receiver_url,
                 "dispatch": self.dispatch.to_mapping() if self.dispatch else None,
                 "dispatch_overrides": self.dispatch_overrides,
+                "journal_size": self.journal_size,
             }
         )
 
@@ -86,13 +94,21 @@ class MockRuntime:
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    controls: Controls | None = None
 
     def load_fixtures(self, document: FixtureDocument) -> None:
-        """Replace the whole state with ``document`` (the admin API's reset/load)."""
+        """Replace the whole state with ``document`` (the admin API's reset/load). The clock
+        returns to real time (its shared state lives in ``meta``, which is replaced too) and
+        fault rules are cleared."""
+        self.clock.reset()
         apply_fixtures(self.repo, document, replace=True, now=self.clock.now())
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
+        if self.controls is not None:
+            self.controls.faults.clear()
+            seed_fixture_faults(self.controls.faults, document.data)
+            self.controls.clock_sync.refresh(force=True)
 
 
 def ensure_receiver_subscription(runtime: MockRuntime) -> None:
@@ -157,4 +173,18 @@ def build_runtime(config: MockConfig) -> MockRuntime:
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
+    runtime.controls = Controls(
+        clock_sync=ClockSync(repo, clock),
+        journal=Journal(config.journal_size),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+    )
+    runtime.controls.clock_sync.refresh(force=True)
+    seed_fixture_faults(runtime.controls.faults, document.data)
     return runtime
+
+
+def _is_error_code(service: MockService, wanted: str | int) -> bool:
+    catalogue = service.catalogue
+    return (isinstance(wanted, str) and wanted in catalogue) or any(
+        str(entry.code) == str(wanted) for entry in catalogue
+    )

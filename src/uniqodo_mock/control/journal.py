@@ -1,0 +1,120 @@
+"""The request journal: every request the mock received, what it answered and why.
+
+Kept in memory per process (a bounded deque, oldest entries dropped first): with
+``--workers N`` each worker journals the requests it served. Filters are plain scans over at
+most ``max_entries`` small records, well under a millisecond for the default size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Journal", "JournalEntry", "JournalQuery"]
+
+
+@dataclass
+class JournalEntry:
+    id: int
+    at: datetime
+    mock_now: datetime
+    method: str
+    path: str
+    operation: str | None
+    params: dict[str, Any]
+    status: int
+    api_key: str | None = None
+    code: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    fault: dict[str, Any] | None = None
+    duration_ms: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "mock_now": self.mock_now.isoformat(),
+            "method": self.method,
+            "path": self.path,
+            "operation": self.operation,
+            "params": self.params,
+            "status": self.status,
+            "api_key": self.api_key,
+            "code": self.code,
+            "errors": self.errors,
+            "fault": self.fault,
+            "duration_ms": round(self.duration_ms, 3) if self.duration_ms is not None else None,
+        }
+
+
+@dataclass
+class JournalQuery:
+    operation: str | None = None
+    code: str | None = None
+    error: int | None = None
+    key: str | None = None
+    status: int | None = None
+    reference: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+    def matches(self, entry: JournalEntry) -> bool:
+        if self.operation and entry.operation != self.operation:
+            return False
+        if self.code and (entry.code or "").strip().upper() != self.code.strip().upper():
+            return False
+        if self.error is not None and not any(e.get("code") == self.error for e in entry.errors):
+            return False
+        if self.key and entry.api_key != self.key:
+            return False
+        if self.status is not None and entry.status != self.status:
+            return False
+        if self.reference and not any(e.get("reference") == self.reference for e in entry.errors):
+            return False
+        if self.since and entry.at < self.since:
+            return False
+        return not (self.until and entry.at > self.until)
+
+
+class Journal:
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, entry: JournalEntry) -> None:
+        with self._lock:
+            if len(self._entries) == self.max_entries:
+                self.dropped += 1
+            self._entries.append(entry)
+
+    def query(self, query: JournalQuery) -> list[JournalEntry]:
+        """Newest first, at most ``query.limit`` entries."""
+        with self._lock:
+            entries = list(self._entries)
+        out: list[JournalEntry] = []
+        for entry in reversed(entries):
+            if query.matches(entry):
+                out.append(entry)
+                if len(out) >= query.limit:
+                    break
+        return out
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+    def __len__(self) -> int:
+        return len(self._entries)

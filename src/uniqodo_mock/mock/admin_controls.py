@@ -1,0 +1,222 @@
+"""Admin handlers of the test controls (issue 6): state reset/snapshot/fixtures, journal,
+virtual clock and fault rules. ``AdminApi`` inherits them; answers are JSON, failures the
+vendor envelope (400 naming what is wrong)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import yaml
+from connexion import request
+from starlette.responses import Response
+
+from uniqodo_mock.control.faults import FaultRuleError
+from uniqodo_mock.control.journal import JournalQuery
+from uniqodo_mock.core.codes import new_reference
+from uniqodo_mock.fixtures import FixtureError
+from uniqodo_mock.fixtures.loader import load_fixture_text
+from uniqodo_mock.store.snapshot import SnapshotError, export_snapshot, import_snapshot
+
+if TYPE_CHECKING:
+    from uniqodo_mock.mock.runtime import MockRuntime
+
+__all__ = ["ControlAdmin"]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+class ControlAdmin:
+    runtime: MockRuntime
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _failure(self, problems: list[str], status: int = 400) -> Response:
+        entry = self.runtime.service.catalogue["invalid_parameter"]
+        reference = new_reference()
+        return _json(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "code": entry.code,
+                        "message": problem,
+                        "promotion_specific_error": None,
+                        "reference": reference,
+                    }
+                    for problem in problems
+                ],
+                "result": "failure",
+            },
+            status,
+        )
+
+    @staticmethod
+    def _body_json(body: Any) -> Any:
+        # connexion has read, parsed and type-checked the JSON body already (malformed JSON
+        # never gets here: it is a 400 in the envelope).
+        if isinstance(body, bytes | str):
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError as error:
+                raise ValueError(f"the request body is not valid JSON: {error}") from None
+        if body is None:
+            raise ValueError("the request body is empty; send a JSON document")
+        return body
+
+    # -- state ----------------------------------------------------------------------------
+    async def reset(self, **_: Any) -> Response:
+        runtime = self.runtime
+        runtime.load_fixtures(runtime.fixtures)
+        return _json(
+            {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": "real", "faults": 0}
+        )
+
+    async def get_snapshot(self, **_: Any) -> Response:
+        return _json(export_snapshot(self.runtime.repo))
+
+    async def put_snapshot(self, body: Any = None, **_: Any) -> Response:
+        try:
+            document = self._body_json(body)
+            counts = import_snapshot(self.runtime.repo, document)
+        except ValueError as error:
+            problems = error.problems if isinstance(error, SnapshotError) else [str(error)]
+            return self._failure(problems)
+        self.runtime.service.reload_settings()
+        self.runtime.controls.clock_sync.refresh(force=True)
+        return _json({"restored": counts})
+
+    async def put_fixtures(self, body: Any = None, **_: Any) -> Response:
+        try:
+            if isinstance(body, dict | list):
+                text = orjson.dumps(body).decode()  # JSON is YAML
+            elif isinstance(body, bytes):
+                text = body.decode("utf-8")
+            else:
+                text = str(body or "")
+            document = load_fixture_text(text, source="PUT /__admin/fixtures")
+        except UnicodeDecodeError:
+            return self._failure(["the fixture document is not valid UTF-8"])
+        except FixtureError as error:
+            return self._failure([str(p) for p in error.problems] or [str(error)])
+        except yaml.YAMLError as error:
+            return self._failure([f"the fixture document is not valid YAML: {error}"])
+        self.runtime.load_fixtures(document)
+        return _json({"loaded": True, "fixtures": str(document.source)})
+
+    # -- journal --------------------------------------------------------------------------
+    async def get_journal(self, **_: Any) -> Response:
+        params = request.query_params
+        problems: list[str] = []
+
+        def number(name: str) -> int | None:
+            value = params.get(name)
+            if value in (None, ""):
+                return None
+            try:
+                return int(value)
+            except ValueError:
+                problems.append(f"'{name}' must be an integer, got {value!r}")
+                return None
+
+        def moment(name: str) -> datetime | None:
+            value = params.get(name)
+            if not value:
+                return None
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                problems.append(f"'{name}' must be an ISO-8601 time, got {value!r}")
+                return None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+        limit = number("limit")
+        query = JournalQuery(
+            operation=params.get("operation") or None,
+            code=params.get("code") or None,
+            error=number("error"),
+            key=params.get("key") or None,
+            status=number("status"),
+            reference=params.get("reference") or None,
+            since=moment("since"),
+            until=moment("until"),
+            limit=100 if limit is None else limit,
+        )
+        if limit is not None and not 1 <= limit <= 10_000:
+            problems.append(f"'limit' must be between 1 and 10000, got {limit}")
+        if problems:
+            return self._failure(problems)
+        journal = self.runtime.controls.journal
+        entries = journal.query(query)
+        return _json(
+            {
+                "entries": [entry.to_json() for entry in entries],
+                "count": len(entries),
+                "held": len(journal),
+                "max_entries": journal.max_entries,
+                "dropped": journal.dropped,
+            }
+        )
+
+    async def clear_journal(self, **_: Any) -> Response:
+        return _json({"cleared": self.runtime.controls.journal.clear()})
+
+    # -- clock ----------------------------------------------------------------------------
+    def _clock_json(self) -> dict[str, Any]:
+        clock = self.runtime.clock
+        return {"now": clock.now().isoformat(), **clock.state.to_json()}
+
+    async def get_clock(self, **_: Any) -> Response:
+        self.runtime.controls.clock_sync.refresh(force=True)
+        return _json(self._clock_json())
+
+    async def put_clock(self, body: Any = None, **_: Any) -> Response:
+        try:
+            body = self._body_json(body)
+        except ValueError as error:
+            return self._failure([str(error)])
+        sync = self.runtime.controls.clock_sync
+        if not isinstance(body, dict) or ("now" in body) == ("offset_seconds" in body):
+            return self._failure(
+                ['send {"now": "2031-01-01T00:00:00Z", "frozen": true} or {"offset_seconds": 3600}']
+            )
+        if "offset_seconds" in body:
+            offset = body["offset_seconds"]
+            if isinstance(offset, bool) or not isinstance(offset, int | float):
+                return self._failure([f"'offset_seconds' must be a number, got {offset!r}"])
+            sync.offset_by(float(offset))
+            return _json(self._clock_json())
+        frozen = body.get("frozen", False)
+        if not isinstance(frozen, bool):
+            return self._failure([f"'frozen' must be true or false, got {frozen!r}"])
+        try:
+            now = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
+        except ValueError:
+            return self._failure([f"'now' must be an ISO-8601 time, got {body['now']!r}"])
+        sync.set(now, frozen=frozen)
+        return _json(self._clock_json())
+
+    async def delete_clock(self, **_: Any) -> Response:
+        self.runtime.controls.clock_sync.real()
+        return _json(self._clock_json())
+
+    # -- faults ---------------------------------------------------------------------------
+    async def list_faults(self, **_: Any) -> Response:
+        return _json({"faults": [rule.to_json() for rule in self.runtime.controls.faults.list()]})
+
+    async def add_fault(self, body: Any = None, **_: Any) -> Response:
+        try:
+            rule = self.runtime.controls.faults.add(self._body_json(body))
+        except (ValueError, FaultRuleError) as error:
+            return self._failure([str(error)])
+        return _json(rule.to_json(), 201)
+
+    async def clear_faults(self, **_: Any) -> Response:
+        return _json({"deleted": self.runtime.controls.faults.clear()})
+
+    async def delete_fault(self, fault_id: int, **_: Any) -> Response:
+        if not self.runtime.controls.faults.delete(fault_id):
+            return self._failure([f"no fault rule {fault_id}"], 404)
+        return _json({"deleted": 1})

@@ -1,0 +1,257 @@
+"""The test controls' front door, an ASGI middleware in front of the vendor API (never in front
+of ``/__admin``): it adopts the shared virtual clock, applies fault rules, and writes every
+request, with its answer and the reasons for its errors, to the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from uniqodo_mock.control.faults import FaultDecision
+from uniqodo_mock.control.journal import JournalEntry
+from uniqodo_mock.core.codes import new_reference
+from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE
+from uniqodo_mock.mock.exchange import Exchange
+
+__all__ = ["ControlMiddleware", "DroppedConnection", "current_request", "record_exchange"]
+
+logger = logging.getLogger("uniqodo_mock.faults")
+
+_ADMIN = "/__admin"
+_MAX_CAPTURE = 256 * 1024
+# HTTP status of a fault → catalogue entry carrying its vendor number (as mock/errors.py does).
+_KEY_BY_STATUS = {
+    400: "invalid_parameter",
+    401: "unknown_api_key",
+    403: "wrong_key_kind",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_body",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+class DroppedConnection(BaseException):
+    """Raised after the response started, so the server closes the connection mid-answer. A
+    BaseException so that no error middleware renders it as a 500: it must reach the server,
+    which then closes the transport."""
+
+
+@dataclass
+class _RequestRecord:
+    exchange: Exchange | None = None
+    fault: FaultDecision | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_current: contextvars.ContextVar[_RequestRecord | None] = contextvars.ContextVar(
+    "uqm_request", default=None
+)
+
+
+def current_request() -> _RequestRecord | None:
+    return _current.get()
+
+
+def record_exchange(exchange: Exchange) -> None:
+    """``VendorApi`` observer: hands the handler's exchange (with error details) to the
+    journal entry being written for this request."""
+    record = _current.get()
+    if record is not None:
+        record.exchange = exchange
+
+
+class _QuietDrops(logging.Filter):
+    """A dropped connection is what the user asked for: not an "Exception in ASGI application"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+_QUIET = _QuietDrops()
+
+
+class ControlMiddleware:
+    def __init__(self, app: Any, runtime: Any = None, shapes: Any = None) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.shapes = shapes
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if _QUIET not in uvicorn_errors.filters:
+            uvicorn_errors.addFilter(_QUIET)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_ADMIN):
+            await self.app(scope, receive, send)
+            return
+        runtime = self.runtime
+        controls = runtime.controls
+        controls.clock_sync.refresh()
+        started = time.perf_counter()
+        method, path = scope["method"], scope["path"]
+        operation, path_params = self.shapes.operation(path, method)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        code = path_params.get("code") or query.get("uid")
+        record = _RequestRecord()
+        token = _current.set(record)
+        captured: dict[str, Any] = {"status": 0, "body": b""}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(captured["body"]) < _MAX_CAPTURE:
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            decision = controls.faults.decide(operation, path, code)
+            record.fault = decision
+            if decision is not None:
+                if decision.latency_s:
+                    await asyncio.sleep(decision.latency_s)
+                if decision.drop:
+                    await capture({"type": "http.response.start", "status": 200, "headers": []})
+                    raise DroppedConnection(f"fault rule {decision.rule.id} dropped the connection")
+                if decision.answers:
+                    await self._fault_answer(decision, query.get("locale"), capture)
+                    return
+            await self.app(scope, receive, capture)
+        finally:
+            _current.reset(token)
+            self._journal(record, method, path, operation, query, code, captured, started)
+
+    async def _fault_answer(self, decision: FaultDecision, locale: str | None, send: Any) -> None:
+        catalogue = self.runtime.service.catalogue
+        key = _KEY_BY_STATUS.get(decision.status or 0, "internal_error")
+        if decision.error_code is not None:
+            key = _catalogue_key(catalogue, decision.error_code) or key
+        entry = catalogue[key]
+        status = decision.status or entry.http_status
+        body = orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "code": entry.code,
+                        "message": entry.message(locale),
+                        "promotion_specific_error": None,
+                        "reference": new_reference(),
+                    }
+                ],
+                "result": "failure",
+            }
+        )
+        headers = [
+            (b"content-type", JSON_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if decision.retry_after is not None:
+            headers.append((b"retry-after", str(decision.retry_after).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _journal(
+        self,
+        record: _RequestRecord,
+        method: str,
+        path: str,
+        operation: str | None,
+        query: dict[str, str],
+        code: str | None,
+        captured: dict[str, Any],
+        started: float,
+    ) -> None:
+        journal = self.runtime.controls.journal
+        catalogue = self.runtime.service.catalogue
+        exchange = record.exchange
+        errors: list[dict[str, Any]] = []
+        if exchange is not None and record.fault is None:
+            for error, entry in zip(exchange.errors, exchange.error_entries, strict=False):
+                errors.append(
+                    {
+                        "code": entry["code"],
+                        "key": error.key,
+                        "message": entry["message"],
+                        "reference": entry["reference"],
+                        "why": error.detail.to_json(),
+                    }
+                )
+            params = dict(exchange.params)
+        else:
+            params = dict(query)
+            errors = _errors_from_body(captured["body"], catalogue, record.fault)
+        journal.add(
+            JournalEntry(
+                id=journal.next_id(),
+                at=datetime.now(UTC),
+                mock_now=self.runtime.clock.now(),
+                method=method,
+                path=path,
+                operation=operation,
+                params=params,
+                # 0: the connection was dropped, the client got no answer.
+                status=0 if record.fault and record.fault.drop else captured["status"] or 500,
+                api_key=(exchange.api_key if exchange else None) or _key_of(path),
+                code=(exchange.code if exchange else None) or code,
+                errors=errors,
+                fault=record.fault.to_json() if record.fault else None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
+
+
+def _catalogue_key(catalogue: Any, wanted: str | int) -> str | None:
+    if isinstance(wanted, str) and wanted in catalogue:
+        return wanted
+    for entry in catalogue:
+        if str(entry.code) == str(wanted):
+            return entry.key
+    return None
+
+
+def _key_of(path: str) -> str | None:
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) > 1 else None
+
+
+def _errors_from_body(
+    body: bytes, catalogue: Any, fault: FaultDecision | None
+) -> list[dict[str, Any]]:
+    """Errors of an answer no handler produced (parameter checks, 404, 405, faults)."""
+    try:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get("errors"), list):
+        return []
+    keys = {entry.code: entry.key for entry in catalogue}
+    out = []
+    for entry in document["errors"]:
+        if not isinstance(entry, dict):
+            continue
+        why = (
+            {"reason": f"fault rule {fault.rule.id}", "rule": "fault"}
+            if fault
+            else {"reason": entry.get("message")}
+        )
+        out.append(
+            {
+                "code": entry.get("code"),
+                "key": keys.get(entry.get("code")),
+                "message": entry.get("message"),
+                "reference": entry.get("reference"),
+                "why": why,
+            }
+        )
+    return out

@@ -1,0 +1,27 @@
+"""The clock is shared by every process (workers, replicas) on one database."""
+
+from __future__ import annotations
+
+import time
+
+from uniqodo_mock.mock.live import MERCHANT_KEY, running_mock
+from uniqodo_mock.mock.runtime import MockConfig
+
+
+def test_two_mocks_on_one_database_share_the_clock(db_url: str) -> None:
+    with (
+        running_mock(MockConfig(db_url=db_url)) as first,
+        running_mock(MockConfig(db_url=db_url)) as second,
+    ):
+        first.admin.clock.freeze("2100-01-01T00:00:00Z")
+        validate = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"
+        # The other process adopts the change within its refresh interval: wait on it.
+        deadline = time.monotonic() + 10
+        while second.get(validate).json()["result"] != "failure":
+            assert time.monotonic() < deadline, "the second mock never saw the frozen clock"
+            time.sleep(0.05)
+        assert second.get(validate).json()["errors"][0]["code"] == 303
+        assert second.admin.clock.show()["frozen_at"].startswith("2100-01-01T00:00:00")
+
+        second.admin.clock.real()
+        assert first.admin.clock.show()["real"] is True
