@@ -17,8 +17,8 @@ def _call(path: str, *params: tuple[str, str], at: int = 1, body: bytes = b"") -
     )
 
 
-def test_schema_comes_from_alembic_in_its_own_version_table(db_url: str) -> None:
-    engine = create_db_engine(db_url)
+def test_schema_comes_from_alembic_in_its_own_version_table(fresh_db_url: str) -> None:
+    engine = create_db_engine(fresh_db_url)
     upgrade_schema(engine)
     upgrade_schema(engine)  # idempotent: a restart runs it again
     names = set(inspect(engine).get_table_names())
