@@ -69,3 +69,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (for tests that only make sense there)."""
+    url = _fresh_pg_database(PG_ADMIN_URL)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
