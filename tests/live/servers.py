@@ -79,7 +79,9 @@ def start_mock(db_url: str, *args: str, env: dict[str, str] | None = None) -> Mo
 
 
 @contextmanager
-def mock_server(db_url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[MockProcess]:
+def mock_server(
+    db_url: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[MockProcess]:
     server = start_mock(db_url, *args, env=env)
     try:
         yield server

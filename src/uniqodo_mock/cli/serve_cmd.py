@@ -45,6 +45,27 @@ __all__ = ["serve"]
     help="Token that protects /__admin (env UNIQODO_MOCK_ADMIN_TOKEN).",
 )
 @click.option(
+    "--max-body",
+    default=1_048_576,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Largest request body accepted, in bytes (larger: 413).",
+)
+@click.option(
+    "--body-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a request body may take to arrive (slower: 408).",
+)
+@click.option(
+    "--db-busy-timeout",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="SQLite: milliseconds a write waits for the lock before answering 503.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -58,6 +79,9 @@ def serve(
     reset_fixtures: bool,
     workers: int,
     admin_token: str | None,
+    max_body: int,
+    body_timeout: float,
+    db_busy_timeout: int,
     log_level: str,
 ) -> None:
     """Run the mock Uniqodo API on HOST:PORT.
@@ -77,7 +101,13 @@ def serve(
     )
     warn_if_exposed(host, admin_token)
     config = MockConfig(
-        db_url=db, fixtures=fixtures, reset_fixtures=reset_fixtures, admin_token=admin_token
+        db_url=db,
+        fixtures=fixtures,
+        reset_fixtures=reset_fixtures,
+        admin_token=admin_token,
+        max_body_bytes=max_body,
+        body_timeout=body_timeout,
+        db_busy_timeout_ms=db_busy_timeout,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.

@@ -14,8 +14,10 @@ from connexion.resolver import Resolver
 
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.auth import AdminTokenMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.errors import install_error_handlers
+from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.mock.validation import NamedParameterValidator
@@ -82,7 +84,19 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         name="admin",
     )
+    # Added first, so it wraps everything under /__admin (the docs too).
+    app.add_middleware(
+        AdminTokenMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        token=runtime.config.admin_token,
+    )
     app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        BodyLimitsMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        catalogue_of=lambda: runtime.service.catalogue,
+        limits=BodyLimits(runtime.config.max_body_bytes, runtime.config.body_timeout),
+    )
     install_error_handlers(
         app, lambda: runtime.service.catalogue, PathShapes(load_spec("uniqodo.yaml"))
     )

@@ -39,6 +39,11 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
+    # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
+    max_body_bytes: int = 1_048_576
+    body_timeout: float = 10.0
+    # How long a SQLite writer waits for the write lock before the request gets 503.
+    db_busy_timeout_ms: int = 10_000
 
     @property
     def fixtures_path(self) -> Path:
@@ -53,6 +58,9 @@ class MockConfig:
                 "admin_token": self.admin_token,
                 "dispatch_callbacks": self.dispatch_callbacks,
                 "receiver_url": self.receiver_url,
+                "max_body_bytes": self.max_body_bytes,
+                "body_timeout": self.body_timeout,
+                "db_busy_timeout_ms": self.db_busy_timeout_ms,
             }
         )
 
@@ -84,7 +92,7 @@ class MockRuntime:
 def build_runtime(config: MockConfig) -> MockRuntime:
     """Open the database, migrate it, load fixtures into it if it is empty (or on request)."""
     document = load_fixture_file(config.fixtures_path)
-    engine = create_db_engine(config.db_url)
+    engine = create_db_engine(config.db_url, busy_timeout_ms=config.db_busy_timeout_ms)
     upgrade(engine)
     repo = Repository(engine)
     clock = Clock()
