@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import pytest
 
-from live.servers import mock_server
+from live.servers import mock_server, start_mock
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +77,30 @@ def test_two_workers_on_sqlite_one_success_in_fifty(sqlite_url: str) -> None:
         codes = [r.json()["data"]["code"] for r in issued]
         assert len(set(codes[:20])) == 20
         assert len(set(codes[20:])) == 1
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_load_fixtures_once(pg_database: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from uniqodo_mock.store.engine import create_db_engine
+    from uniqodo_mock.store.schema import codes
+
+    with ThreadPoolExecutor(2) as pool:
+        servers = list(pool.map(lambda _: start_mock(pg_database), range(2)))
+    try:
+        for server in servers:
+            answer = httpx.get(f"{server.url}/offers/{KEY}/json", timeout=10).json()
+            assert answer["data"]["total"] == 2
+        engine = create_db_engine(pg_database)
+        with engine.connect() as conn:
+            fixture_codes = conn.execute(
+                select(func.count()).select_from(codes).where(codes.c.code_norm == "AB12E3GH")
+            ).scalar_one()
+        engine.dispose()
+        assert fixture_codes == 1
+    finally:
+        for server in servers:
+            server.stop()

@@ -17,6 +17,7 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.engine import create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.repository import Repository
 
@@ -96,19 +97,21 @@ def build_runtime(config: MockConfig) -> MockRuntime:
     upgrade(engine)
     repo = Repository(engine)
     clock = Clock()
-    with repo.read() as conn:
-        empty = repo.is_empty(conn)
-        loaded = repo.get_meta(conn, "fixtures")
-    if empty or config.reset_fixtures:
-        apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
-        logger.info("loaded fixtures from %s", document.source)
-    elif loaded and config.fixtures and loaded.get("source") != document.source:
-        logger.warning(
-            "the database already holds state loaded from %s; %s was not loaded over it "
-            "(start with --reset-fixtures to replace the state)",
-            loaded.get("source"),
-            document.source,
-        )
+    # Replicas starting together on one empty database: only the first loads the fixtures.
+    with exclusive(engine, FIXTURE_LOCK):
+        with repo.read() as conn:
+            empty = repo.is_empty(conn)
+            loaded = repo.get_meta(conn, "fixtures")
+        if empty or config.reset_fixtures:
+            apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
+            logger.info("loaded fixtures from %s", document.source)
+        elif loaded and config.fixtures and loaded.get("source") != document.source:
+            logger.warning(
+                "the database already holds state loaded from %s; %s was not loaded over it "
+                "(start with --reset-fixtures to replace the state)",
+                loaded.get("source"),
+                document.source,
+            )
     service = MockService(repo, clock)
     service.reload_settings()
     return MockRuntime(config, engine, repo, service, clock, document)
