@@ -172,3 +172,43 @@ def test_concurrent_redemptions_of_one_code_one_success(runtime: MockRuntime) ->
             select(func.count()).select_from(redemptions).where(redemptions.c.code == "AB12E3GH")
         ).scalar_one()
     assert count == 1
+
+
+def _pause_offer(conn: object, offer_id: int) -> None:
+    from sqlalchemy import update
+
+    from uniqodo_mock.store.schema import offers
+
+    conn.execute(update(offers).where(offers.c.id == offer_id).values(status="paused"))  # type: ignore[attr-defined]
+
+
+def test_read_cache_sees_own_change_at_once(runtime: MockRuntime) -> None:
+    service = runtime.service
+    assert service.issue_code(DIST_KEY, 4883, "p1@x.com").data["code"]  # offer now cached
+    with runtime.repo.write() as conn:
+        _pause_offer(conn, 4883)
+    with pytest.raises(VendorError) as paused:
+        service.issue_code(DIST_KEY, 4883, "p1@x.com")
+    assert paused.value.key == "promotion_paused"
+
+
+def test_read_cache_sees_another_replicas_change(runtime: MockRuntime) -> None:
+    import time
+
+    from uniqodo_mock.store.engine import create_db_engine
+
+    service = runtime.service
+    assert service.issue_code(DIST_KEY, 4883, "p2@x.com").data["code"]
+    other = create_db_engine(runtime.config.db_url)  # another replica, behind our back
+    with other.begin() as conn:
+        _pause_offer(conn, 4883)
+    other.dispose()
+    deadline = time.monotonic() + 10
+    while True:  # the condition: the change becomes visible (within the cache's ttl)
+        try:
+            service.issue_code(DIST_KEY, 4883, "p2@x.com")
+        except VendorError as error:
+            assert error.key == "promotion_paused"
+            break
+        assert time.monotonic() < deadline, "another replica's change was never seen"
+        time.sleep(0.01)

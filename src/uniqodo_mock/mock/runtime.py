@@ -45,6 +45,8 @@ class MockConfig:
     body_timeout: float = 10.0
     # How long a SQLite writer waits for the write lock before the request gets 503.
     db_busy_timeout_ms: int = 10_000
+    # Seconds another replica's change to keys/offers may take to be seen (0: no read cache).
+    read_cache_ttl: float = 0.1
 
     @property
     def fixtures_path(self) -> Path:
@@ -62,6 +64,7 @@ class MockConfig:
                 "max_body_bytes": self.max_body_bytes,
                 "body_timeout": self.body_timeout,
                 "db_busy_timeout_ms": self.db_busy_timeout_ms,
+                "read_cache_ttl": self.read_cache_ttl,
             }
         )
 
@@ -95,7 +98,7 @@ def build_runtime(config: MockConfig) -> MockRuntime:
     document = load_fixture_file(config.fixtures_path)
     engine = create_db_engine(config.db_url, busy_timeout_ms=config.db_busy_timeout_ms)
     upgrade(engine)
-    repo = Repository(engine)
+    repo = Repository(engine, cache_ttl=config.read_cache_ttl)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
+from uniqodo_mock.store.cache import VersionedCache
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -104,9 +105,11 @@ def _redemption(row: Any) -> Redemption:
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cache_ttl: float = 0.1) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # Keys, offers and authorisations are read on every request and rarely change.
+        self.cache = VersionedCache(cache_ttl)
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
@@ -118,8 +121,11 @@ class Repository:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        finally:
+            self.cache.mark_written()
 
     # -- meta ---------------------------------------------------------------------------
     def get_meta(self, conn: Connection, key: str) -> Any:
@@ -136,12 +142,20 @@ class Repository:
 
     # -- accounts and offers --------------------------------------------------------------
     def account(self, conn: Connection, key: str) -> Account | None:
+        return self.cache.get(conn, ("account", key), lambda: self._load_account(conn, key))
+
+    def _load_account(self, conn: Connection, key: str) -> Account | None:
         row = conn.execute(
             select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(api_keys.c.key == key)
         ).first()
         return Account(key, row[0], row[1]) if row else None
 
     def offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
+        if lock:
+            return self._load_offer(conn, offer_id, lock=True)
+        return self.cache.get(conn, ("offer", offer_id), lambda: self._load_offer(conn, offer_id))
+
+    def _load_offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
         query = (
             select(*_OFFER_COLUMNS)
             .join(merchants, merchants.c.id == offers.c.merchant_id)
@@ -177,6 +191,13 @@ class Repository:
         return [offer for offer in map(_offer, rows) if offer.config.get("claim_credential")]
 
     def is_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
+        return self.cache.get(
+            conn,
+            ("authorised", offer_id, distributor_id),
+            lambda: self._load_authorised(conn, offer_id, distributor_id),
+        )
+
+    def _load_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
         return (
             conn.execute(
                 select(offer_distributors.c.offer_id).where(

@@ -36,6 +36,7 @@ __all__ = [
     "offers",
     "outbox",
     "redemptions",
+    "state_version",
     "subscriptions",
 ]
 
@@ -233,4 +234,13 @@ delivery_attempts = Table(
     Column("error", Text, nullable=True),
     Column("outcome", String(16), nullable=False),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
+)
+
+# One row (id 1): a counter that triggers bump on every change to accounts, offers and
+# authorisations (migration 0002p), so each process knows when its read cache is stale.
+state_version = Table(
+    "state_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )
