@@ -17,6 +17,7 @@ from uniqodo_mock.mock.api import VendorApi
 from uniqodo_mock.mock.auth import AdminTokenMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.errors import install_error_handlers
+from uniqodo_mock.mock.fastpath import FastPathMiddleware
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
@@ -84,7 +85,16 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         name="admin",
     )
-    # Added first, so it wraps everything under /__admin (the docs too).
+    # Outermost: the hot GET routes skip connexion's stack (same logic, same answers).
+    app.add_middleware(
+        FastPathMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        vendor_api=vendor_api,
+        spec=load_spec("uniqodo.yaml"),
+        catalogue_of=lambda: runtime.service.catalogue,
+        enabled=runtime.config.fast_path,
+    )
+    # Added early, so it wraps everything under /__admin (the docs too).
     app.add_middleware(
         AdminTokenMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

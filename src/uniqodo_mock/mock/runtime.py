@@ -47,6 +47,8 @@ class MockConfig:
     db_busy_timeout_ms: int = 10_000
     # Seconds another replica's change to keys/offers may take to be seen (0: no read cache).
     read_cache_ttl: float = 0.1
+    # Serve the hottest GET routes without connexion's middleware stack (mock/fastpath.py).
+    fast_path: bool = True
 
     @property
     def fixtures_path(self) -> Path:
@@ -65,6 +67,7 @@ class MockConfig:
                 "body_timeout": self.body_timeout,
                 "db_busy_timeout_ms": self.db_busy_timeout_ms,
                 "read_cache_ttl": self.read_cache_ttl,
+                "fast_path": self.fast_path,
             }
         )
 

@@ -13,7 +13,18 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
@@ -100,6 +111,40 @@ def _redemption(row: Any) -> Redemption:
         tags=m["tags"] or [],
         user_id=m["user_id"],
     )
+
+
+# Hot queries, built once: constructing a select() costs as much as running it from
+# SQLAlchemy's compiled cache.
+_CODES_OF_USER = (
+    select(codes)
+    .where(
+        codes.c.offer_id == bindparam("offer_id"),
+        codes.c.issued_to_norm == bindparam("user_norm"),
+    )
+    .order_by(codes.c.issued_at, codes.c.id)
+)
+_REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
+_REDEMPTIONS_OF_USER = (
+    select(redemptions)
+    .where(
+        redemptions.c.offer_id == bindparam("offer_id"),
+        redemptions.c.user_id_norm == bindparam("user_norm"),
+    )
+    .order_by(*_REDEMPTIONS_ORDER)
+)
+_REDEMPTIONS_OF_USER_OR_CODES = (
+    select(redemptions)
+    .where(
+        and_(
+            redemptions.c.offer_id == bindparam("offer_id"),
+            or_(
+                redemptions.c.user_id_norm == bindparam("user_norm"),
+                redemptions.c.code_id.in_(bindparam("code_ids", expanding=True)),
+            ),
+        )
+    )
+    .order_by(*_REDEMPTIONS_ORDER)
+)
 
 
 class Repository:
@@ -234,11 +279,7 @@ class Repository:
         ).scalar_one()
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = conn.execute(
-            select(codes)
-            .where(codes.c.offer_id == offer_id, codes.c.issued_to_norm == user_norm)
-            .order_by(codes.c.issued_at, codes.c.id)
-        )
+        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
         return [_code(row) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
@@ -362,14 +403,12 @@ class Repository:
         self, conn: Connection, offer_id: int, user_norm: str, code_ids: Sequence[int]
     ) -> list[Redemption]:
         """Redemptions made by the user (as ``email``/user id) or of codes issued to them."""
-        condition = redemptions.c.user_id_norm == user_norm
+        values = {"offer_id": offer_id, "user_norm": user_norm}
         if code_ids:
-            condition = or_(condition, redemptions.c.code_id.in_(list(code_ids)))
-        rows = conn.execute(
-            select(redemptions)
-            .where(and_(redemptions.c.offer_id == offer_id, condition))
-            .order_by(redemptions.c.redeemed_at, redemptions.c.id)
-        )
+            values["code_ids"] = list(code_ids)
+            rows = conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)
+        else:
+            rows = conn.execute(_REDEMPTIONS_OF_USER, values)
         return [_redemption(row) for row in rows]
 
     def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:
