@@ -111,7 +111,7 @@ def serve(
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.
-        build_runtime(config).engine.dispose()
+        runtime = build_runtime(config)
     config.reset_fixtures = False
     click.echo(
         f"uniqodo-mock serving on http://{host}:{port} (database {_describe_db(db)}); Ctrl-C stops it",
@@ -120,8 +120,11 @@ def serve(
     if workers == 1:
         from uniqodo_mock.mock.app import create_app
 
-        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+        # One process: serve the runtime just built (start-up pays for one migration check).
+        app = create_app(runtime=runtime)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
+    runtime.engine.dispose()
     # Several worker processes: each builds its app from the environment.
     config.export_to_environment()
     uvicorn.run(
