@@ -212,3 +212,28 @@ def test_read_cache_sees_another_replicas_change(runtime: MockRuntime) -> None:
             break
         assert time.monotonic() < deadline, "another replica's change was never seen"
         time.sleep(0.01)
+
+
+def test_code_remaining_exact_after_own_issue_and_fresh_after_others(
+    runtime: MockRuntime,
+) -> None:
+    import time
+
+    from uniqodo_mock.mock.runtime import build_runtime as build
+
+    def remaining(rt: MockRuntime) -> int:
+        offers = rt.service.list_offers(DIST_KEY).data["offers"]
+        return next(o["code_remaining"] for o in offers if o["offer_id"] == 1234)
+
+    before = remaining(runtime)
+    runtime.service.issue_code(DIST_KEY, 1234, "r1@x.com")
+    assert remaining(runtime) == before - 1  # own write: seen at once
+    other = build(MockConfig(db_url=runtime.config.db_url))  # another replica issues one
+    try:
+        other.service.issue_code(DIST_KEY, 1234, "r2@x.com")
+    finally:
+        other.engine.dispose()
+    deadline = time.monotonic() + 10
+    while remaining(runtime) != before - 2:  # the condition: seen within the cache's ttl
+        assert time.monotonic() < deadline, "another replica's issue was never counted"
+        time.sleep(0.01)

@@ -6,6 +6,9 @@ change (any process, any replica). The counter is re-read at most every ``ttl`` 
 at once after this process wrote anything, so a change made through this process is seen by
 its next request and a change made by another replica within ``ttl``. ``ttl=0`` disables the
 cache. Only read-only transactions fill it: a write transaction may roll back.
+
+``get_volatile`` keeps values that ordinary traffic changes (an offer's remaining pool count)
+for at most ``ttl``, dropped at once when this process writes anything.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ class VersionedCache:
         self._checked_at = 0.0
         self._stale = True
         self._lock = threading.Lock()
+        # Values that change with ordinary traffic (pool counts): kept for at most ``ttl``
+        # and dropped on any write by this process.
+        self._volatile: dict[Hashable, tuple[float, int, Any]] = {}
+        self._writes = 0
 
     @property
     def enabled(self) -> bool:
@@ -42,6 +49,24 @@ class VersionedCache:
     def mark_written(self) -> None:
         """This process committed a write: check the version before the next cached read."""
         self._stale = True
+        self._writes += 1
+
+    def get_volatile(self, conn: Connection, key: Hashable, load: Callable[[], T]) -> T:
+        """A value any write may change: exact for this process's own writes, at most ``ttl``
+        old for other replicas' writes."""
+        if not self.enabled or not conn.get_execution_options().get("uqm_readonly"):
+            return load()
+        now = time.monotonic()
+        writes = self._writes
+        hit = self._volatile.get(key)
+        if hit is not None and hit[1] == writes and now - hit[0] < self.ttl:
+            return hit[2]
+        value = load()
+        with self._lock:
+            if len(self._volatile) >= _MAX_ENTRIES:
+                self._volatile.clear()
+            self._volatile[key] = (now, writes, value)
+        return value
 
     def get(self, conn: Connection, key: Hashable, load: Callable[[], T]) -> T:
         if not self.enabled or not conn.get_execution_options().get("uqm_readonly"):

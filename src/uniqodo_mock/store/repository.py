@@ -212,6 +212,13 @@ class Repository:
         return _offer(row) if row else None
 
     def offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
+        return self.cache.get(
+            conn,
+            ("offer_uuid", promotion_uuid),
+            lambda: self._load_offer_by_uuid(conn, promotion_uuid),
+        )
+
+    def _load_offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
         row = conn.execute(
             select(*_OFFER_COLUMNS)
             .join(merchants, merchants.c.id == offers.c.merchant_id)
@@ -268,6 +275,11 @@ class Repository:
 
     # -- codes --------------------------------------------------------------------------
     def code_remaining(self, conn: Connection, offer_id: int) -> int:
+        return self.cache.get_volatile(
+            conn, ("remaining", offer_id), lambda: self._count_remaining(conn, offer_id)
+        )
+
+    def _count_remaining(self, conn: Connection, offer_id: int) -> int:
         return conn.execute(
             select(func.count())
             .select_from(codes)

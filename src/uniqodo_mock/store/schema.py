@@ -144,6 +144,7 @@ codes = Table(
     UniqueConstraint("offer_id", "code_norm", name="uq_codes_offer_code"),
     Index("ix_codes_code_norm", "code_norm"),
     Index("ix_codes_offer_issued", "offer_id", "issued_at"),
+    Index("ix_codes_offer_unissued", "offer_id", "issued_at", "origin"),
     Index("ix_codes_offer_issued_to", "offer_id", "issued_to_norm"),
 )
 

@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_state_version")),
     )
     op.execute("INSERT INTO state_version (id, version) VALUES (1, 0)")
+    # code_remaining counts an offer's unissued pool codes on every query answer: a covering
+    # index makes that an index-only count.
+    op.create_index("ix_codes_offer_unissued", "codes", ["offer_id", "issued_at", "origin"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -64,4 +67,5 @@ def downgrade() -> None:
         for table in _WATCHED:
             for event in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS tr_{table}_{event}_state_version")
+    op.drop_index("ix_codes_offer_unissued", table_name="codes")
     op.drop_table("state_version")
