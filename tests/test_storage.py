@@ -237,3 +237,18 @@ def test_code_remaining_exact_after_own_issue_and_fresh_after_others(
     while remaining(runtime) != before - 2:  # the condition: seen within the cache's ttl
         assert time.monotonic() < deadline, "another replica's issue was never counted"
         time.sleep(0.01)
+
+
+def test_keys_are_scoped(runtime: MockRuntime) -> None:
+    service = runtime.service
+    params = {"orderId": "s1", "orderValue": "20"}
+    # A key that is no merchant's cannot redeem; a merchant key cannot act for another merchant.
+    with pytest.raises(VendorError):
+        service.redeem(DIST_103, "AB12E3GH", 1, params)
+    with pytest.raises(VendorError):
+        service.redeem(DIST_KEY, "AB12E3GH", 2, params)
+    # Distributor 103 sees only the offers it is authorised for.
+    offers = service.list_offers(DIST_103).data["offers"]
+    assert [offer["offer_id"] for offer in offers] == [1234]
+    # Nothing was redeemed by the refused calls.
+    assert not service.redeem(DIST_KEY, "AB12E3GH", 1, params).errors
