@@ -54,6 +54,27 @@ __all__ = ["serve"]
     help="Requests the journal keeps per worker (GET /__admin/journal).",
 )
 @click.option(
+    "--max-body",
+    default=1_048_576,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Largest request body accepted, in bytes (larger: 413).",
+)
+@click.option(
+    "--body-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a request body may take to arrive (slower: 408).",
+)
+@click.option(
+    "--db-busy-timeout",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="SQLite: milliseconds a write waits for the lock before answering 503.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -69,6 +90,9 @@ def serve(
     workers: int,
     admin_token: str | None,
     journal_size: int,
+    max_body: int,
+    body_timeout: float,
+    db_busy_timeout: int,
     log_level: str,
     **callback_kwargs: Any,
 ) -> None:
@@ -97,10 +121,13 @@ def serve(
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
         journal_size=journal_size,
+        max_body_bytes=max_body,
+        body_timeout=body_timeout,
+        db_busy_timeout_ms=db_busy_timeout,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.
-        build_runtime(config).engine.dispose()
+        runtime = build_runtime(config)
     config.reset_fixtures = False
     click.echo(
         f"uniqodo-mock serving on http://{host}:{port} (database {_describe_db(db)}); Ctrl-C stops it",
@@ -109,8 +136,11 @@ def serve(
     if workers == 1:
         from uniqodo_mock.mock.app import create_app
 
-        uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+        # One process: serve the runtime just built (start-up pays for one migration check).
+        app = create_app(runtime=runtime)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
+    runtime.engine.dispose()
     # Several worker processes: each builds its app from the environment.
     config.export_to_environment()
     uvicorn.run(

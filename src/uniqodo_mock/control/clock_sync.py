@@ -7,13 +7,18 @@ within that time (and the process that took the change at once).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from uniqodo_mock.core.clock import Clock, ClockState
 from uniqodo_mock.store.repository import Repository
+
+logger = logging.getLogger("uniqodo_mock.clock")
 
 __all__ = ["ClockSync", "state_from_json", "state_to_json"]
 
@@ -52,8 +57,14 @@ class ClockSync:
             return
         with self._lock:
             self._checked = now
-            with self.repo.read() as conn:
-                value = self.repo.get_meta(conn, _KEY)
+            try:
+                with self.repo.read() as conn:
+                    value = self.repo.get_meta(conn, _KEY)
+            except SQLAlchemyError as error:
+                # The database is away: keep the last known clock; the request itself will
+                # meet the outage where it is answered in the envelope (503).
+                logger.warning("cannot read the shared clock: %s", error.__class__.__name__)
+                return
             self.clock._state = state_from_json(value)
 
     def publish(self) -> None:

@@ -54,6 +54,7 @@ class VendorApi:
         *,
         api_key: str | None = None,
         code: str | None = None,
+        where: tuple[str, str] | None = None,
     ) -> Response:
         started = time.perf_counter()
         try:
@@ -65,10 +66,12 @@ class VendorApi:
         status = status_for(outcome.errors, catalogue)
         response = envelope_response(outcome.data, entries, status)
         if self.observers:
+            # ``where`` (method, path) comes from the fast path, which has no connexion request.
+            method, path = where or (request.method, request.url.path)
             exchange = Exchange(
                 operation=operation,
-                method=request.method,
-                path=request.url.path,
+                method=method,
+                path=path,
                 params=params,
                 status=status,
                 errors=outcome.errors,
@@ -92,13 +95,22 @@ class VendorApi:
 
     # -- Code API -----------------------------------------------------------------------
     async def get_code(self, api_key: str, offer_id: int, **_: Any) -> Response:
-        params = self._query()
+        return self.issue_code_response(api_key, offer_id, self._query())
+
+    def issue_code_response(
+        self,
+        api_key: str,
+        offer_id: int,
+        params: dict[str, str],
+        where: tuple[str, str] | None = None,
+    ) -> Response:
         uid = params.get("uid") or None
         return self._answer(
             "get_code",
             lambda: self.service.issue_code(api_key, offer_id, uid),
             params,
             api_key=api_key,
+            where=where,
         )
 
     # -- Offers API ---------------------------------------------------------------------
@@ -160,12 +172,21 @@ class VendorApi:
 
     # -- Queries --------------------------------------------------------------------------
     async def publisher_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:
-        params = self._query()
+        return self.publisher_query_response(api_key, promotion_uuid, self._query())
+
+    def publisher_query_response(
+        self,
+        api_key: str,
+        promotion_uuid: str,
+        params: dict[str, str],
+        where: tuple[str, str] | None = None,
+    ) -> Response:
         return self._answer(
             "publisher_query",
             lambda: self.service.publisher_query(api_key, promotion_uuid, params.get("userId", "")),
             params,
             api_key=api_key,
+            where=where,
         )
 
     async def distributor_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:

@@ -14,11 +14,14 @@ from connexion.resolver import Resolver
 
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.auth import AdminTokenMiddleware
 from uniqodo_mock.mock.control import ControlMiddleware, record_exchange
 from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.email import EmailApi
 from uniqodo_mock.mock.errors import install_error_handlers
+from uniqodo_mock.mock.fastpath import FastPathMiddleware
+from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.mock.validation import NamedParameterValidator
@@ -93,18 +96,43 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
         name="email",
     )
-    app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     shapes = PathShapes(load_spec("uniqodo.yaml"))
-    # Outside the exception middleware: it sees (and journals) every rendered error.
+    catalogue_of = lambda: runtime.service.catalogue  # noqa: E731 - the catalogue in force
+    # Middlewares, outermost first (each add goes just inside the previous one):
+    # the admin token guards all of /__admin (the docs too) ...
+    app.add_middleware(
+        AdminTokenMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        token=runtime.config.admin_token,
+    )
+    app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # ... the test controls (journal, faults, shared clock) see every vendor request and every
+    # rendered error, the fast path's included ...
     app.add_middleware(
         ControlMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         runtime=runtime,
         shapes=shapes,
     )
+    # ... the hot GET routes skip connexion's stack (same logic, same answers) ...
+    app.add_middleware(
+        FastPathMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        vendor_api=vendor_api,
+        spec=load_spec("uniqodo.yaml"),
+        catalogue_of=catalogue_of,
+        enabled=runtime.config.fast_path,
+    )
+    # ... and bodies are bounded in size and time before connexion reads them.
+    app.add_middleware(
+        BodyLimitsMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        catalogue_of=catalogue_of,
+        limits=BodyLimits(runtime.config.max_body_bytes, runtime.config.body_timeout),
+    )
     vendor_api.observers.append(record_exchange)
-    install_error_handlers(app, lambda: runtime.service.catalogue, shapes)
+    install_error_handlers(app, catalogue_of, shapes)
     app.runtime = runtime  # type: ignore[attr-defined]
     app.vendor_api = vendor_api  # type: ignore[attr-defined]
     return app

@@ -25,6 +25,7 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.engine import create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.outbox import OutboxStore
 from uniqodo_mock.store.repository import Repository
@@ -54,6 +55,15 @@ class MockConfig:
     dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
     # Entries the request journal keeps (per process; the oldest are dropped first).
     journal_size: int = 10_000
+    # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
+    max_body_bytes: int = 1_048_576
+    body_timeout: float = 10.0
+    # How long a SQLite writer waits for the write lock before the request gets 503.
+    db_busy_timeout_ms: int = 10_000
+    # Seconds another replica's change to keys/offers may take to be seen (0: no read cache).
+    read_cache_ttl: float = 0.1
+    # Serve the hottest GET routes without connexion's middleware stack (mock/fastpath.py).
+    fast_path: bool = True
 
     @property
     def fixtures_path(self) -> Path:
@@ -71,6 +81,11 @@ class MockConfig:
                 "dispatch": self.dispatch.to_mapping() if self.dispatch else None,
                 "dispatch_overrides": self.dispatch_overrides,
                 "journal_size": self.journal_size,
+                "max_body_bytes": self.max_body_bytes,
+                "body_timeout": self.body_timeout,
+                "db_busy_timeout_ms": self.db_busy_timeout_ms,
+                "read_cache_ttl": self.read_cache_ttl,
+                "fast_path": self.fast_path,
             }
         )
 
@@ -150,23 +165,25 @@ def _attach_dispatcher(runtime: MockRuntime) -> None:
 def build_runtime(config: MockConfig) -> MockRuntime:
     """Open the database, migrate it, load fixtures into it if it is empty (or on request)."""
     document = load_fixture_file(config.fixtures_path)
-    engine = create_db_engine(config.db_url)
+    engine = create_db_engine(config.db_url, busy_timeout_ms=config.db_busy_timeout_ms)
     upgrade(engine)
-    repo = Repository(engine)
+    repo = Repository(engine, cache_ttl=config.read_cache_ttl)
     clock = Clock()
-    with repo.read() as conn:
-        empty = repo.is_empty(conn)
-        loaded = repo.get_meta(conn, "fixtures")
-    if empty or config.reset_fixtures:
-        apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
-        logger.info("loaded fixtures from %s", document.source)
-    elif loaded and config.fixtures and loaded.get("source") != document.source:
-        logger.warning(
-            "the database already holds state loaded from %s; %s was not loaded over it "
-            "(start with --reset-fixtures to replace the state)",
-            loaded.get("source"),
-            document.source,
-        )
+    # Replicas starting together on one empty database: only the first loads the fixtures.
+    with exclusive(engine, FIXTURE_LOCK):
+        with repo.read() as conn:
+            empty = repo.is_empty(conn)
+            loaded = repo.get_meta(conn, "fixtures")
+        if empty or config.reset_fixtures:
+            apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
+            logger.info("loaded fixtures from %s", document.source)
+        elif loaded and config.fixtures and loaded.get("source") != document.source:
+            logger.warning(
+                "the database already holds state loaded from %s; %s was not loaded over it "
+                "(start with --reset-fixtures to replace the state)",
+                loaded.get("source"),
+                document.source,
+            )
     service = MockService(repo, clock)
     service.reload_settings()
     runtime = MockRuntime(config, engine, repo, service, clock, document)

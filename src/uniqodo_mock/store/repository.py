@@ -13,11 +13,23 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
+from uniqodo_mock.store.cache import VersionedCache
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -101,12 +113,48 @@ def _redemption(row: Any) -> Redemption:
     )
 
 
+# Hot queries, built once: constructing a select() costs as much as running it from
+# SQLAlchemy's compiled cache.
+_CODES_OF_USER = (
+    select(codes)
+    .where(
+        codes.c.offer_id == bindparam("offer_id"),
+        codes.c.issued_to_norm == bindparam("user_norm"),
+    )
+    .order_by(codes.c.issued_at, codes.c.id)
+)
+_REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
+_REDEMPTIONS_OF_USER = (
+    select(redemptions)
+    .where(
+        redemptions.c.offer_id == bindparam("offer_id"),
+        redemptions.c.user_id_norm == bindparam("user_norm"),
+    )
+    .order_by(*_REDEMPTIONS_ORDER)
+)
+_REDEMPTIONS_OF_USER_OR_CODES = (
+    select(redemptions)
+    .where(
+        and_(
+            redemptions.c.offer_id == bindparam("offer_id"),
+            or_(
+                redemptions.c.user_id_norm == bindparam("user_norm"),
+                redemptions.c.code_id.in_(bindparam("code_ids", expanding=True)),
+            ),
+        )
+    )
+    .order_by(*_REDEMPTIONS_ORDER)
+)
+
+
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cache_ttl: float = 0.1) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # Keys, offers and authorisations are read on every request and rarely change.
+        self.cache = VersionedCache(cache_ttl)
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
@@ -118,8 +166,11 @@ class Repository:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        finally:
+            self.cache.mark_written()
 
     # -- meta ---------------------------------------------------------------------------
     def get_meta(self, conn: Connection, key: str) -> Any:
@@ -136,12 +187,20 @@ class Repository:
 
     # -- accounts and offers --------------------------------------------------------------
     def account(self, conn: Connection, key: str) -> Account | None:
+        return self.cache.get(conn, ("account", key), lambda: self._load_account(conn, key))
+
+    def _load_account(self, conn: Connection, key: str) -> Account | None:
         row = conn.execute(
             select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(api_keys.c.key == key)
         ).first()
         return Account(key, row[0], row[1]) if row else None
 
     def offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
+        if lock:
+            return self._load_offer(conn, offer_id, lock=True)
+        return self.cache.get(conn, ("offer", offer_id), lambda: self._load_offer(conn, offer_id))
+
+    def _load_offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
         query = (
             select(*_OFFER_COLUMNS)
             .join(merchants, merchants.c.id == offers.c.merchant_id)
@@ -153,6 +212,13 @@ class Repository:
         return _offer(row) if row else None
 
     def offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
+        return self.cache.get(
+            conn,
+            ("offer_uuid", promotion_uuid),
+            lambda: self._load_offer_by_uuid(conn, promotion_uuid),
+        )
+
+    def _load_offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
         row = conn.execute(
             select(*_OFFER_COLUMNS)
             .join(merchants, merchants.c.id == offers.c.merchant_id)
@@ -177,6 +243,13 @@ class Repository:
         return [offer for offer in map(_offer, rows) if offer.config.get("claim_credential")]
 
     def is_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
+        return self.cache.get(
+            conn,
+            ("authorised", offer_id, distributor_id),
+            lambda: self._load_authorised(conn, offer_id, distributor_id),
+        )
+
+    def _load_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
         return (
             conn.execute(
                 select(offer_distributors.c.offer_id).where(
@@ -202,6 +275,11 @@ class Repository:
 
     # -- codes --------------------------------------------------------------------------
     def code_remaining(self, conn: Connection, offer_id: int) -> int:
+        return self.cache.get_volatile(
+            conn, ("remaining", offer_id), lambda: self._count_remaining(conn, offer_id)
+        )
+
+    def _count_remaining(self, conn: Connection, offer_id: int) -> int:
         return conn.execute(
             select(func.count())
             .select_from(codes)
@@ -213,11 +291,7 @@ class Repository:
         ).scalar_one()
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = conn.execute(
-            select(codes)
-            .where(codes.c.offer_id == offer_id, codes.c.issued_to_norm == user_norm)
-            .order_by(codes.c.issued_at, codes.c.id)
-        )
+        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
         return [_code(row) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
@@ -341,14 +415,12 @@ class Repository:
         self, conn: Connection, offer_id: int, user_norm: str, code_ids: Sequence[int]
     ) -> list[Redemption]:
         """Redemptions made by the user (as ``email``/user id) or of codes issued to them."""
-        condition = redemptions.c.user_id_norm == user_norm
+        values = {"offer_id": offer_id, "user_norm": user_norm}
         if code_ids:
-            condition = or_(condition, redemptions.c.code_id.in_(list(code_ids)))
-        rows = conn.execute(
-            select(redemptions)
-            .where(and_(redemptions.c.offer_id == offer_id, condition))
-            .order_by(redemptions.c.redeemed_at, redemptions.c.id)
-        )
+            values["code_ids"] = list(code_ids)
+            rows = conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)
+        else:
+            rows = conn.execute(_REDEMPTIONS_OF_USER, values)
         return [_redemption(row) for row in rows]
 
     def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:

@@ -36,6 +36,7 @@ __all__ = [
     "offers",
     "outbox",
     "redemptions",
+    "state_version",
     "subscriptions",
 ]
 
@@ -143,6 +144,7 @@ codes = Table(
     UniqueConstraint("offer_id", "code_norm", name="uq_codes_offer_code"),
     Index("ix_codes_code_norm", "code_norm"),
     Index("ix_codes_offer_issued", "offer_id", "issued_at"),
+    Index("ix_codes_offer_unissued", "offer_id", "issued_at", "origin"),
     Index("ix_codes_offer_issued_to", "offer_id", "issued_to_norm"),
 )
 
@@ -233,4 +235,13 @@ delivery_attempts = Table(
     Column("error", Text, nullable=True),
     Column("outcome", String(16), nullable=False),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
+)
+
+# One row (id 1): a counter that triggers bump on every change to accounts, offers and
+# authorisations (migration 0002p), so each process knows when its read cache is stale.
+state_version = Table(
+    "state_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -1,0 +1,65 @@
+"""``--admin-token``: the mock's ``/__admin`` API answers only to ``Authorization: Bearer TOKEN``
+or ``?token=TOKEN``. ``/__admin/health`` stays open (load balancers and readiness probes poll
+it); the vendor API keeps its own keys in the path, as the platform does."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+__all__ = ["AdminTokenMiddleware"]
+
+_PUBLIC = frozenset({"/__admin/health"})
+
+
+class AdminTokenMiddleware:
+    def __init__(self, app: Any, token: str | None) -> None:
+        self.app = app
+        self.expected = token.encode() if token else None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.expected is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        guarded = (path == "/__admin" or path.startswith("/__admin/")) and path not in _PUBLIC
+        if guarded and not self._authorised(scope):
+            await _unauthorised(send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorised(self, scope: dict[str, Any]) -> bool:
+        assert self.expected is not None
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization" and value[:7].lower() == b"bearer ":
+                return hmac.compare_digest(value[7:].strip(), self.expected)
+        query = scope.get("query_string", b"").decode("latin-1")
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            if key == "token":
+                return hmac.compare_digest(value.encode(), self.expected)
+        return False
+
+
+async def _unauthorised(send: Any) -> None:
+    # The admin API speaks plain JSON (its own spec), not the vendor envelope.
+    body = orjson.dumps(
+        {
+            "error": "unauthorised",
+            "message": "this mock needs its admin token: Authorization: Bearer TOKEN or ?token=",
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="uniqodo-mock admin"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,195 @@
+"""A fast lane for the two hottest vendor routes, in front of connexion.
+
+``GET /code/{api_key}/{offer_id}`` and ``GET /publisher/{api_key}/query/user-redemption/
+{promotion_uuid}`` are what integrations poll. Connexion's middleware stack (routing, security,
+parameter parsing, context) costs as much per request as the stateful work itself, so these two
+are answered here with the same ``VendorApi`` logic and the same parameter schemas, compiled
+from the spec once. Anything unusual — another method, a body, percent-encoded paths, repeated
+or invalid parameters — falls through to connexion, which produces its usual answers (errors
+included). Only requests that connexion would accept are served here, so answers are identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jsonschema import Draft4Validator
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.responses import Response
+
+from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
+from uniqodo_mock.mock.api import VendorApi
+from uniqodo_mock.mock.envelope import envelope_response, error_entries
+
+__all__ = ["FastPathMiddleware"]
+
+logger = logging.getLogger("uniqodo_mock.errors")
+
+_MAX_INT64 = 2**63 - 1
+
+
+class _Operation:
+    """One route's parameters, compiled: path names and query validators."""
+
+    def __init__(self, spec: dict[str, Any], path: str) -> None:
+        operation = spec["paths"][path]["get"]
+        params = [_resolve(spec, p) for p in operation.get("parameters", [])]
+        self.path_schemas = {
+            p["name"]: Draft4Validator(p.get("schema", {})) for p in params if p["in"] == "path"
+        }
+        self.path_types = {
+            p["name"]: p.get("schema", {}).get("type") for p in params if p["in"] == "path"
+        }
+        self.query = {
+            p["name"]: Draft4Validator(p.get("schema", {})) for p in params if p["in"] == "query"
+        }
+        self.query_types = {
+            p["name"]: p.get("schema", {}).get("type") for p in params if p["in"] == "query"
+        }
+        self.required_query = {
+            p["name"] for p in params if p["in"] == "query" and p.get("required")
+        }
+
+    def path_value(self, name: str, raw: str) -> Any:
+        """The parameter as connexion would pass it, or None when not certainly valid."""
+        kind = self.path_types.get(name)
+        if kind == "integer":
+            if not raw.isascii() or not raw.isdigit() or raw.startswith("0"):
+                return None
+            value: Any = int(raw)
+            if value > _MAX_INT64:
+                return None
+        elif kind == "string":
+            value = raw
+        else:
+            return None
+        return value if self.path_schemas[name].is_valid(value) else None
+
+    def query_params(self, query_string: bytes) -> dict[str, str] | None:
+        if not query_string:
+            pairs: list[tuple[str, str]] = []
+        else:
+            try:
+                text = query_string.decode("ascii")
+                pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                return None
+        params: dict[str, str] = {}
+        for key, value in pairs:
+            if key in params:
+                return None  # repeated: let connexion decide
+            if key in self.query and (
+                self.query_types.get(key) != "string" or not self.query[key].is_valid(value)
+            ):
+                return None
+            params[key] = value
+        if not self.required_query.issubset(params):
+            return None
+        return params
+
+
+def _resolve(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in item:
+        node: Any = spec
+        for part in item["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        item = node
+    return item
+
+
+class FastPathMiddleware:
+    def __init__(
+        self,
+        app: Any,
+        vendor_api: VendorApi,
+        spec: dict[str, Any],
+        catalogue_of: Callable[[], ErrorCatalogue],
+        enabled: bool = True,
+    ) -> None:
+        self.app = app
+        self.api = vendor_api
+        self.catalogue_of = catalogue_of
+        self.enabled = enabled
+        self.code_op = _Operation(spec, "/code/{api_key}/{offer_id}")
+        self.query_op = _Operation(
+            spec, "/publisher/{api_key}/query/user-redemption/{promotion_uuid}"
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        response = self._answer(scope) if self.enabled and scope["type"] == "http" else None
+        if response is None:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    def _answer(self, scope: dict[str, Any]) -> Response | None:
+        if scope["method"] != "GET" or scope.get("root_path"):
+            return None
+        path: str = scope["path"]
+        raw_path = scope.get("raw_path")
+        if raw_path is not None and b"%" in raw_path:
+            return None
+        for name, _ in scope["headers"]:
+            if name in (b"content-length", b"transfer-encoding"):
+                return None
+        parts = path.split("/")
+        # /code/{api_key}/{offer_id}
+        if len(parts) == 4 and parts[1] == "code":
+            api_key = self.code_op.path_value("api_key", parts[2])
+            offer_id = self.code_op.path_value("offer_id", parts[3])
+            params = self.code_op.query_params(scope["query_string"])
+            if api_key is None or offer_id is None or params is None:
+                return None
+            return self._guarded(
+                params,
+                lambda: self.api.issue_code_response(api_key, offer_id, params, ("GET", path)),
+            )
+        # /publisher/{api_key}/query/user-redemption/{promotion_uuid}
+        if (
+            len(parts) == 6
+            and parts[1] == "publisher"
+            and parts[3] == "query"
+            and parts[4] == "user-redemption"
+        ):
+            api_key = self.query_op.path_value("api_key", parts[2])
+            promotion = self.query_op.path_value("promotion_uuid", parts[5])
+            params = self.query_op.query_params(scope["query_string"])
+            if api_key is None or promotion is None or params is None:
+                return None
+            return self._guarded(
+                params,
+                lambda: self.api.publisher_query_response(
+                    api_key, promotion, params, ("GET", path)
+                ),
+            )
+        return None
+
+    def _guarded(self, params: dict[str, str], call: Callable[[], Response]) -> Response:
+        """As the connexion app's error handlers would answer (mock/errors.py)."""
+        try:
+            return call()
+        except (OperationalError, PoolTimeoutError) as error:
+            return self._failure(params, "service_unavailable", 503, error)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                return self._failure(params, "service_unavailable", 503, error)
+            return self._failure(params, "internal_error", 500, error)
+        except Exception as error:
+            return self._failure(params, "internal_error", 500, error)
+
+    def _failure(self, params: dict[str, str], key: str, status: int, error: Exception) -> Response:
+        if status == 503:
+            logger.warning("database unavailable: %s", error.__class__.__name__)
+        else:
+            logger.error("unexpected error on the fast path", exc_info=error)
+        entries = error_entries(
+            [VendorError(key, str(error.__class__.__name__))],
+            self.catalogue_of(),
+            params.get("locale"),
+        )
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return envelope_response(None, entries, status, headers)
