@@ -136,6 +136,23 @@ class AdminClient:
             )
         )
 
+    # Raw requests relative to ``/__admin`` (``admin.get("/health")``), for what the
+    # controls above do not cover; they return the response unchecked.
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self._http.request(method, "/__admin" + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
     def close(self) -> None:
         self._http.close()
 
