@@ -22,7 +22,6 @@ from uniqodo_mock.serving import free_port, wait_healthy
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
 def _in_process() -> tuple[float, str]:
     started = time.perf_counter()
     out = subprocess.run(

@@ -42,7 +42,6 @@ end
 """
 
 
-
 def start_receiver(db: str, port: int) -> subprocess.Popen[bytes]:
     command = [
         "taskset",

@@ -52,7 +52,6 @@ ROUTES = {
 }
 
 
-
 def ensure_tools() -> None:
     if not shutil.which("wrk"):
         print("installing wrk (apt-get install -y wrk)", file=sys.stderr)
