@@ -1,6 +1,6 @@
 """Where the product files are: the repository's ``openapi/`` and ``fixtures/`` folders when this
 package runs from a checkout (editable install, tests), else the copies a built wheel carries in
-``uniqodo_mock/_data/`` (see ``_build.py``). The repository wins, so edits show up at once."""
+``uniqodo_mock/_data/`` (see ``src/_build.py``). The repository wins, so edits show up at once."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 They stay at the top of the repository (partners read and diff them there); a built wheel gets
 copies under ``uniqodo_mock/_data/`` so ``pip install uniqodo-mock`` works without the repository.
-Referenced from pyproject.toml as ``[tool.setuptools.cmdclass] build_py``.
+Referenced from pyproject.toml as ``[tool.setuptools.cmdclass] build_py``; it sits in ``src/``
+because setuptools looks such modules up in the package folder. It is a module, not a package,
+so the wheel does not carry it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from setuptools.command.build_py import build_py as _build_py
 
 __all__ = ["build_py"]
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # src/_build.py → the repository
 # Top-level folder → the files the wheel carries.
 PRODUCT_FILES = {"openapi": "*.yaml", "fixtures": "*.yaml"}
 
