@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from uniqodo_mock.serving import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _in_process() -> tuple[float, str]:
@@ -45,7 +38,7 @@ def _in_process() -> tuple[float, str]:
 
 def _over_http(max_examples: int, seed: int) -> tuple[float, str]:
     with tempfile.TemporaryDirectory() as tmp:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         serve = subprocess.Popen(
             [
@@ -56,16 +49,7 @@ def _over_http(max_examples: int, seed: int) -> tuple[float, str]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/__admin/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the mock did not start")
-                time.sleep(0.05)
+            wait_healthy(f"{url}/__admin/health", process=serve, timeout=30)
             started = time.perf_counter()
             out = subprocess.run(
                 [

@@ -17,7 +17,6 @@ import asyncio
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from uniqodo_mock.serving import free_port
 
 LUA = r"""
 counter = 0
@@ -39,12 +40,6 @@ request = function()
   return wrk.format(nil, "/hook", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_receiver(db: str, port: int) -> subprocess.Popen[bytes]:

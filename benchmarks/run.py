@@ -26,7 +26,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from uniqodo_mock.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PRISM_DIR = ROOT / "benchmarks" / ".prism"
@@ -49,12 +50,6 @@ ROUTES = {
     "code": f"/code/{KEY}/4883?uid=bench@example.com",
     "query": f"/publisher/{KEY}/query/user-redemption/{UUID}?userId=bench@example.com",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_tools() -> None:

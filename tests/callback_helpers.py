@@ -3,7 +3,6 @@ conditions with a deadline (never a fixed sleep)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -76,12 +75,6 @@ def fixture_with(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Pa
     path = tmp_path / "fixtures.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

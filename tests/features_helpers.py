@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-import uvicorn
-
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig
+from uniqodo_mock.mock.testing import running_mock
 
 __all__ = [
     "DIST",
@@ -39,29 +35,6 @@ def features_app(db_url: str):
 def running_features_mock(db_url: str) -> Iterator[tuple[str, object]]:
     """A live mock over features.yaml on a free port; yields (base URL, app) once
     ``/__admin/health`` answers."""
-    app = features_app(db_url)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="features-mock", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not (server.started and server.servers):
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the mock did not start")
-        time.sleep(0.01)  # polling a condition with a deadline, not dodging a race
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    while True:
-        try:
-            if httpx.get(f"{url}/__admin/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the mock's health endpoint did not answer")
-        time.sleep(0.01)
-    try:
-        yield url, app
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    config = MockConfig(db_url=db_url, fixtures=FEATURES, reset_fixtures=True)
+    with running_mock(config) as mock:
+        yield mock.url, mock.app

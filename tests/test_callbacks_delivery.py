@@ -14,7 +14,6 @@ from callback_helpers import (
     deliveries,
     fields,
     fixture_with,
-    free_port,
     issue,
     receiver_on_port,
     redeem,
@@ -25,6 +24,7 @@ from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
 from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.serving import free_port
 from uniqodo_mock.store.schema import outbox
 
 

@@ -13,8 +13,8 @@ import httpx
 import psycopg
 import pytest
 from sqlalchemy import create_engine, select
+from tests.live.servers import mock_server, start_mock
 
-from live.servers import mock_server, start_mock
 from uniqodo_mock.store.engine import create_db_engine
 from uniqodo_mock.store.schema import redemptions
 

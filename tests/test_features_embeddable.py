@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests.chromium import ARGS, CHROMIUM
 from tests.features_helpers import DIST, DIST103, MERCHANT, features_app, running_features_mock
 
 UUID = "f0000000000000000000000000007015"
@@ -67,17 +68,6 @@ def test_email_code_with_a_bad_key_is_an_envelope_error(client):
     response = client.get(f"/__email/{UUID}/code.png?email=a@example.com&key=nope")
     assert response.status_code == 401
     assert response.json()["errors"][0]["code"] == 320
-
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.mark.browser

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, REPO, live_mock, mock_client
+from tests.live.servers import mock_server
+from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, REPO, mock_client
 
 from uniqodo_mock.fixtures import load_fixture_file
 from uniqodo_mock.store.engine import create_db_engine
@@ -127,7 +128,8 @@ def test_help(command: list[str]) -> None:
 
 
 def test_serve_over_http_and_docs_page(tmp_path: Path) -> None:
-    with live_mock(f"sqlite:///{tmp_path / 'live.db'}") as base:
+    with mock_server(f"sqlite:///{tmp_path / 'live.db'}") as server:
+        base = server.url
         health = httpx.get(f"{base}/__admin/health").json()
         assert health["status"] == "ok" and health["database"] == "sqlite"
         code = httpx.get(f"{base}/code/{CODE_API_KEY}/1234?uid=live@example.com").json()

@@ -8,8 +8,7 @@ import asyncio
 
 import httpx
 import pytest
-
-from live.servers import mock_server, start_mock
+from tests.live.servers import mock_server, start_mock
 
 pytestmark = pytest.mark.slow
 

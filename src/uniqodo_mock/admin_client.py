@@ -12,11 +12,12 @@ and ``uniqodo_mock.journal``.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
 import httpx
+
+from uniqodo_mock.serving import wait_healthy
 
 __all__ = ["AdminClient", "AdminError", "ClockControl", "FaultControl", "JournalControl"]
 
@@ -109,16 +110,10 @@ class AdminClient:
 
     def wait_ready(self, deadline: float = 30) -> None:
         """Poll ``/__admin/health`` until it answers 200 (or ``deadline`` seconds pass)."""
-        end = time.monotonic() + deadline
-        while True:
-            try:
-                if self._http.get("/__admin/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > end:
-                raise TimeoutError(f"{self.url} did not become ready in {deadline} s")
-            time.sleep(0.02)
+        try:
+            wait_healthy(f"{self.url}/__admin/health", timeout=deadline)
+        except RuntimeError as error:
+            raise TimeoutError(f"{self.url} did not become ready in {deadline} s") from error
 
     def reset(self) -> dict[str, Any]:
         return _check(self._http.post("/__admin/reset"))
@@ -135,6 +130,23 @@ class AdminClient:
                 "/__admin/fixtures", content=text, headers={"Content-Type": "application/yaml"}
             )
         )
+
+    # Raw requests relative to ``/__admin`` (``admin.get("/health")``), for what the
+    # controls above do not cover; they return the response unchecked.
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self._http.request(method, "/__admin" + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
 
     def close(self) -> None:
         self._http.close()

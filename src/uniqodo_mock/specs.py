@@ -1,7 +1,8 @@
 """Where the OpenAPI documents live.
 
 The specs are product files kept at the top of the repository (``openapi/``), so partners read
-and diff them there. ``$UNIQODO_MOCK_SPEC_DIR`` overrides the folder.
+and diff them there; a wheel carries copies (``uniqodo_mock/_data/openapi``), used when there is no
+checkout. ``$UNIQODO_MOCK_SPEC_DIR`` overrides the folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from uniqodo_mock.resources import product_dir
+
 __all__ = ["load_spec", "spec_dir", "spec_path"]
 
 
@@ -20,11 +23,9 @@ def spec_dir() -> Path:
     override = os.environ.get("UNIQODO_MOCK_SPEC_DIR")
     if override:
         return Path(override)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "openapi"
-        if (candidate / "uniqodo.yaml").is_file():
-            return candidate
+    found = product_dir("openapi", "uniqodo.yaml")
+    if found is not None:
+        return found
     raise FileNotFoundError(
         "cannot find the openapi/ folder; set UNIQODO_MOCK_SPEC_DIR to the folder holding uniqodo.yaml"
     )

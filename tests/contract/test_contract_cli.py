@@ -8,12 +8,13 @@ from pathlib import Path
 
 import orjson
 from click.testing import CliRunner
-from tests.contract._servers import serve_app_in_thread, serve_process
+from tests.live.servers import free_port, mock_server
 
 from uniqodo_mock.cli import _register, cli
 from uniqodo_mock.contract.settings import is_local_url
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig
+from uniqodo_mock.serving import serve_in_thread
 
 _register()
 
@@ -27,9 +28,9 @@ def _contract(url: str, *extra: str) -> tuple[int, str]:
 
 def test_contract_passes_against_serve(tmp_path: Path) -> None:
     junit = tmp_path / "contract.xml"
-    with serve_process(f"sqlite:///{tmp_path / 'state.db'}") as url:
+    with mock_server(f"sqlite:///{tmp_path / 'state.db'}") as server:
         code, output = _contract(
-            url,
+            server.url,
             "--max-examples",
             "10",
             "--junit-xml",
@@ -86,8 +87,8 @@ class _BreakCodeResponses:
 def test_contract_fails_against_a_broken_deployment(tmp_path: Path) -> None:
     app = create_app(MockConfig(db_url=f"sqlite:///{tmp_path / 'state.db'}"))
     junit = tmp_path / "contract.xml"
-    with serve_app_in_thread(_BreakCodeResponses(app)) as url:
-        code, output = _contract(url, "--max-examples", "5", "--junit-xml", str(junit))
+    with serve_in_thread(_BreakCodeResponses(app), health_path="/__admin/health") as served:
+        code, output = _contract(served.url, "--max-examples", "5", "--junit-xml", str(junit))
     assert code != 0
     assert "GET /code/{api_key}/{offer_id}" in output
     assert "Response violates schema" in output
@@ -126,7 +127,6 @@ def test_a_remote_run_never_redeems_and_is_rate_limited_unless_asked(tmp_path: P
 
 
 def test_an_unreachable_base_url_is_one_clear_error() -> None:
-    from tests.contract._servers import free_port
 
     code, output = _contract(f"http://127.0.0.1:{free_port()}")
     assert code == 1

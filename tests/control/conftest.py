@@ -6,19 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from uniqodo_mock.mock.live import LiveMock, running_mock
 from uniqodo_mock.mock.runtime import MockConfig
+from uniqodo_mock.mock.testing import RunningMock, running_mock
 
 
 @pytest.fixture
-def mock(db_url: str) -> Iterator[LiveMock]:
+def mock(db_url: str) -> Iterator[RunningMock]:
     """A live mock on SQLite and on PostgreSQL."""
     with running_mock(MockConfig(db_url=db_url)) as live:
         yield live
 
 
 @pytest.fixture
-def sqlite_mock(sqlite_url: str) -> Iterator[LiveMock]:
+def sqlite_mock(sqlite_url: str) -> Iterator[RunningMock]:
     """A live mock on SQLite only: for behaviour that does not depend on the database."""
     with running_mock(MockConfig(db_url=sqlite_url)) as live:
         yield live

@@ -8,18 +8,18 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from uniqodo_mock.cli import _register, cli
-from uniqodo_mock.mock.live import MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
 
 _register()
 
 
-def run(mock: LiveMock, *args: str) -> tuple[int, str]:
+def run(mock: RunningMock, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["admin", "--url", mock.url, *args])
     return result.exit_code, result.output
 
 
 def test_clock_faults_journal_snapshot_from_the_shell(
-    sqlite_mock: LiveMock, tmp_path: Path
+    sqlite_mock: RunningMock, tmp_path: Path
 ) -> None:
     code, out = run(sqlite_mock, "clock", "set", "2100-01-01T00:00:00Z", "--frozen")
     assert code == 0 and "2100-01-01T00:00:00" in out and "frozen" in out

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from uniqodo_mock.mock.live import MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
 
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"
 
 
 def test_frozen_past_end_date_fails_with_window_error_and_real_time_restores(
-    mock: LiveMock,
+    mock: RunningMock,
 ) -> None:
     assert mock.get(VALIDATE).json()["result"] == "success"
 
@@ -27,7 +27,7 @@ def test_frozen_past_end_date_fails_with_window_error_and_real_time_restores(
     assert mock.get(VALIDATE).json()["result"] == "success"
 
 
-def test_offset_moves_now_and_persists_for_other_processes(mock: LiveMock) -> None:
+def test_offset_moves_now_and_persists_for_other_processes(mock: RunningMock) -> None:
     state = mock.admin.clock.offset(86400 * 365 * 100)
     assert state["offset_seconds"] == 86400 * 365 * 100 and state["frozen"] is False
     assert mock.get(VALIDATE).json()["errors"][0]["code"] == 303
@@ -37,7 +37,7 @@ def test_offset_moves_now_and_persists_for_other_processes(mock: LiveMock) -> No
     assert clock["value"]["offset_seconds"] == 86400 * 365 * 100
 
 
-def test_bad_clock_bodies_get_envelope_errors(sqlite_mock: LiveMock) -> None:
+def test_bad_clock_bodies_get_envelope_errors(sqlite_mock: RunningMock) -> None:
     for body in (
         {},
         {"now": "yesterday"},
@@ -52,14 +52,14 @@ def test_bad_clock_bodies_get_envelope_errors(sqlite_mock: LiveMock) -> None:
     assert sqlite_mock.admin.clock.show()["real"] is True
 
 
-def test_reset_returns_to_real_time(sqlite_mock: LiveMock) -> None:
+def test_reset_returns_to_real_time(sqlite_mock: RunningMock) -> None:
     sqlite_mock.admin.clock.freeze("2100-01-01T00:00:00Z")
     sqlite_mock.admin.reset()
     assert sqlite_mock.admin.clock.show()["real"] is True
     assert sqlite_mock.get(VALIDATE).json()["result"] == "success"
 
 
-def httpx_put(mock: LiveMock, path: str, body: object):  # type: ignore[no-untyped-def]
+def httpx_put(mock: RunningMock, path: str, body: object):  # type: ignore[no-untyped-def]
     import httpx
 
     return httpx.put(mock.url + path, json=body, timeout=10)

@@ -8,13 +8,13 @@ import httpx
 import pytest
 
 from uniqodo_mock.admin_client import AdminError
-from uniqodo_mock.mock.live import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
 
 REDEEM = f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?orderId=O-1&orderValue=40"
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"
 
 
-def test_status_rule_answers_503_in_envelope_until_deleted(sqlite_mock: LiveMock) -> None:
+def test_status_rule_answers_503_in_envelope_until_deleted(sqlite_mock: RunningMock) -> None:
     baseline = sqlite_mock.admin.faults.list()  # the fixtures' magic-code rules
     rule = sqlite_mock.admin.faults.add(path="/redeem/", status=503)
     response = sqlite_mock.get(REDEEM)
@@ -34,7 +34,7 @@ def test_status_rule_answers_503_in_envelope_until_deleted(sqlite_mock: LiveMock
     assert response.status_code == 200 and response.json()["result"] == "success"
 
 
-def test_latency_rule_delays_the_answer(sqlite_mock: LiveMock) -> None:
+def test_latency_rule_delays_the_answer(sqlite_mock: RunningMock) -> None:
     sqlite_mock.admin.faults.add(operation="redeem_code", latency_ms=300)
     started = time.monotonic()
     response = sqlite_mock.get(REDEEM)
@@ -48,7 +48,7 @@ def test_latency_rule_delays_the_answer(sqlite_mock: LiveMock) -> None:
 
 
 def test_rate_limit_gives_429_with_retry_after_on_the_n_plus_first_call(
-    sqlite_mock: LiveMock,
+    sqlite_mock: RunningMock,
 ) -> None:
     sqlite_mock.admin.faults.add(path="/validate/", rate_limit={"requests": 3, "per_seconds": 60})
     statuses = [sqlite_mock.get(VALIDATE).status_code for _ in range(3)]
@@ -60,7 +60,7 @@ def test_rate_limit_gives_429_with_retry_after_on_the_n_plus_first_call(
     assert limited.json()["errors"][0]["code"] == 340  # rate_limited
 
 
-def test_error_code_rule_answers_a_catalogue_error_for_one_code(sqlite_mock: LiveMock) -> None:
+def test_error_code_rule_answers_a_catalogue_error_for_one_code(sqlite_mock: RunningMock) -> None:
     sqlite_mock.admin.faults.add(code="ab12e3gh", error_code="code_expired", count=1)
     body = sqlite_mock.get(VALIDATE).json()
     assert body["result"] == "failure" and body["errors"][0]["code"] == 301  # code_expired
@@ -71,7 +71,7 @@ def test_error_code_rule_answers_a_catalogue_error_for_one_code(sqlite_mock: Liv
     assert all(r["code"] != "ab12e3gh" for r in sqlite_mock.admin.faults.list())
 
 
-def test_drop_rule_closes_the_connection(sqlite_mock: LiveMock) -> None:
+def test_drop_rule_closes_the_connection(sqlite_mock: RunningMock) -> None:
     sqlite_mock.admin.faults.add(path="/offers/", drop=True)
     with pytest.raises(httpx.TransportError):
         sqlite_mock.get(f"/offers/{DISTRIBUTOR_KEY}/json")
@@ -80,7 +80,7 @@ def test_drop_rule_closes_the_connection(sqlite_mock: LiveMock) -> None:
     assert entry["status"] == 0 and entry["operation"] == "list_offers"
 
 
-def test_seeded_probability_is_repeatable(sqlite_mock: LiveMock) -> None:
+def test_seeded_probability_is_repeatable(sqlite_mock: RunningMock) -> None:
     def run() -> list[int]:
         sqlite_mock.admin.faults.clear()
         sqlite_mock.admin.faults.add(path="/validate/", status=500, probability=0.5, seed=7)
@@ -91,7 +91,7 @@ def test_seeded_probability_is_repeatable(sqlite_mock: LiveMock) -> None:
     assert set(first) == {200, 500}
 
 
-def test_ttl_and_bad_rules(sqlite_mock: LiveMock) -> None:
+def test_ttl_and_bad_rules(sqlite_mock: RunningMock) -> None:
     rule = sqlite_mock.admin.faults.add(path="/redeem/", status=503, ttl_seconds=3600)
     assert 0 < rule["expires_in_seconds"] <= 3600
     for bad in (
@@ -112,7 +112,7 @@ def test_ttl_and_bad_rules(sqlite_mock: LiveMock) -> None:
     assert caught.value.status == 404
 
 
-def test_callback_rules_are_stored_and_offered_to_the_dispatcher(sqlite_mock: LiveMock) -> None:
+def test_callback_rules_are_stored_and_offered_to_the_dispatcher(sqlite_mock: RunningMock) -> None:
     rule = sqlite_mock.admin.faults.add(target="callbacks", delay_ms=500, duplicate=True)
     assert rule["target"] == "callbacks"
     # Callback rules never touch API requests.

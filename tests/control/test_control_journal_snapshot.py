@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from uniqodo_mock.admin_client import AdminError
-from uniqodo_mock.mock.live import DISTRIBUTOR_KEY, MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
 
 QUERIES = (
     f"/distributor/{DISTRIBUTOR_KEY}/query/user-redemption/5e0a3c1d9b7f4a2e8c6d1f0b3a5e7c9d?userId=QA-1",
@@ -16,7 +16,7 @@ QUERIES = (
 )
 
 
-def test_typo_is_explained_with_the_nearest_known_code(sqlite_mock: LiveMock) -> None:
+def test_typo_is_explained_with_the_nearest_known_code(sqlite_mock: RunningMock) -> None:
     body = sqlite_mock.get(f"/validate/{MERCHANT_KEY}/AB12E3GX/1?locale=en").json()
     assert body["errors"][0]["code"] == 204
     reference = body["errors"][0]["reference"]
@@ -29,7 +29,7 @@ def test_typo_is_explained_with_the_nearest_known_code(sqlite_mock: LiveMock) ->
     assert why["looked_up"] == "AB12E3GX" and why["parameter"] == "code"
 
 
-def test_requests_rejected_before_a_handler_are_journaled(sqlite_mock: LiveMock) -> None:
+def test_requests_rejected_before_a_handler_are_journaled(sqlite_mock: RunningMock) -> None:
     assert sqlite_mock.get(f"/code/{DISTRIBUTOR_KEY}/abc").status_code == 400
     assert sqlite_mock.get("/nowhere").status_code == 404
     entries = sqlite_mock.admin.journal.list(status=400)
@@ -39,7 +39,7 @@ def test_requests_rejected_before_a_handler_are_journaled(sqlite_mock: LiveMock)
     assert sqlite_mock.admin.journal.list(status=404)[0]["path"] == "/nowhere"
 
 
-def test_filters_limit_and_clear(sqlite_mock: LiveMock) -> None:
+def test_filters_limit_and_clear(sqlite_mock: RunningMock) -> None:
     for path in QUERIES:
         sqlite_mock.get(path)
     journal = sqlite_mock.admin.journal
@@ -63,7 +63,7 @@ def test_filters_limit_and_clear(sqlite_mock: LiveMock) -> None:
     assert journal.list() == []
 
 
-def _answers(mock: LiveMock) -> list[dict]:  # type: ignore[type-arg]
+def _answers(mock: RunningMock) -> list[dict]:  # type: ignore[type-arg]
     out = []
     for path in QUERIES:
         body = mock.get(path).json()
@@ -75,7 +75,7 @@ def _answers(mock: LiveMock) -> list[dict]:  # type: ignore[type-arg]
     return out
 
 
-def test_snapshot_reset_restore_gives_identical_answers(mock: LiveMock) -> None:
+def test_snapshot_reset_restore_gives_identical_answers(mock: RunningMock) -> None:
     redeem = f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?orderId=SNAP-1&orderValue=80&userId=QA-1"
     assert mock.get(redeem).json()["result"] == "success"
     code = mock.get(f"/code/{DISTRIBUTOR_KEY}/1234?uid=QA-1").json()
@@ -96,7 +96,7 @@ def test_snapshot_reset_restore_gives_identical_answers(mock: LiveMock) -> None:
     assert again["result"] == "success"
 
 
-def test_bad_snapshot_is_refused_and_nothing_is_lost(mock: LiveMock) -> None:
+def test_bad_snapshot_is_refused_and_nothing_is_lost(mock: RunningMock) -> None:
     snapshot = mock.admin.snapshot()
     broken = {**snapshot, "tables": {**snapshot["tables"]}}
     broken["tables"]["codes"] = [{**snapshot["tables"]["codes"][0], "issued_at": "soon"}]
@@ -115,7 +115,7 @@ def test_bad_snapshot_is_refused_and_nothing_is_lost(mock: LiveMock) -> None:
     assert mock.admin.snapshot()["tables"] == snapshot["tables"]
 
 
-def test_load_other_fixtures_then_reset_returns_to_them(sqlite_mock: LiveMock) -> None:
+def test_load_other_fixtures_then_reset_returns_to_them(sqlite_mock: RunningMock) -> None:
     response = httpx.put(
         sqlite_mock.url + "/__admin/fixtures",
         content=b"version: 1\nmerchants: nope\n",

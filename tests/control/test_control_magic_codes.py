@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from uniqodo_mock.core.errors import default_catalogue
-from uniqodo_mock.mock.live import MERCHANT_KEY, LiveMock
+from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
 
 MAGIC_PUBLISHER_KEY = "4444444444444444444444444444444444444444"
 STATE_CODES = {
@@ -23,11 +23,11 @@ STATE_CODES = {
 }
 
 
-def validate(mock: LiveMock, code: str, **kwargs: object) -> httpx.Response:
+def validate(mock: RunningMock, code: str, **kwargs: object) -> httpx.Response:
     return mock.get(f"/validate/{MERCHANT_KEY}/{code}/1", **kwargs)  # type: ignore[arg-type]
 
 
-def test_state_codes_answer_their_error(sqlite_mock: LiveMock) -> None:
+def test_state_codes_answer_their_error(sqlite_mock: RunningMock) -> None:
     for code, (number, key) in STATE_CODES.items():
         body = validate(sqlite_mock, code).json()
         assert [e["code"] for e in body["errors"]] == [number], code
@@ -35,25 +35,25 @@ def test_state_codes_answer_their_error(sqlite_mock: LiveMock) -> None:
         assert entry["errors"][0]["key"] == key
 
 
-def test_sold_out_offer_has_no_code_to_give(sqlite_mock: LiveMock) -> None:
+def test_sold_out_offer_has_no_code_to_give(sqlite_mock: RunningMock) -> None:
     body = sqlite_mock.get(f"/code/{MAGIC_PUBLISHER_KEY}/9005?uid=QA-1").json()
     assert body["result"] == "failure"
     assert sqlite_mock.admin.journal.list(limit=1)[0]["errors"][0]["key"] == "sold_out"
     # The documented accounts' offer lists do not show the magic offers.
-    from uniqodo_mock.mock.live import DISTRIBUTOR_KEY
+    from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY
 
     offers = sqlite_mock.get(f"/offers/{DISTRIBUTOR_KEY}/json").json()["data"]["offers"]
     assert [offer["offer_id"] for offer in offers] == [1234]
 
 
-def test_every_catalogue_error_has_an_err_code(sqlite_mock: LiveMock) -> None:
+def test_every_catalogue_error_has_an_err_code(sqlite_mock: RunningMock) -> None:
     for entry in default_catalogue():
         response = validate(sqlite_mock, f"ERR{entry.code}")
         assert response.status_code == entry.http_status, entry.key
         assert [e["code"] for e in response.json()["errors"]] == [entry.code], entry.key
 
 
-def test_fault_codes(sqlite_mock: LiveMock) -> None:
+def test_fault_codes(sqlite_mock: RunningMock) -> None:
     assert validate(sqlite_mock, "ERROR503").status_code == 503
     limited = validate(sqlite_mock, "RATELIMIT01")
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
@@ -66,7 +66,7 @@ def test_fault_codes(sqlite_mock: LiveMock) -> None:
     assert time.monotonic() - started >= 2.0  # lower bound: the injected latency
 
 
-def test_magic_codes_survive_reset_and_are_documented(sqlite_mock: LiveMock) -> None:
+def test_magic_codes_survive_reset_and_are_documented(sqlite_mock: RunningMock) -> None:
     sqlite_mock.admin.faults.clear()
     assert validate(sqlite_mock, "ERROR503").status_code == 200
     sqlite_mock.admin.reset()

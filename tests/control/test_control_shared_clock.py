@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from uniqodo_mock.mock.live import MERCHANT_KEY, running_mock
 from uniqodo_mock.mock.runtime import MockConfig
+from uniqodo_mock.mock.testing import MERCHANT_KEY, running_mock
 
 
 def test_two_mocks_on_one_database_share_the_clock(db_url: str) -> None:

@@ -1,27 +1,20 @@
-"""Start ``uniqodo-mock serve`` as a real subprocess on a free port and wait for its health
-endpoint: the replicas, worker and fault tests share this."""
+"""Start ``uniqodo-mock serve`` (or ``receiver``) as a real subprocess on a free port and wait
+for its health endpoint: the one subprocess helper of the tests (replicas, workers, faults,
+persistence, contract, receiver crash tests)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
+from uniqodo_mock.serving import free_port, wait_healthy
 
-__all__ = ["MockProcess", "free_port", "mock_server", "start_mock", "wait_healthy"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["MockProcess", "free_port", "mock_server", "start_mock", "start_server"]
 
 
 @dataclass
@@ -43,39 +36,33 @@ class MockProcess:
                 self.kill()
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Poll ``/__admin/health`` until it answers 200 (the condition), within a deadline."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2) as probe:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the mock exited with {process.returncode}")
-            try:
-                if probe.get(f"{url}/__admin/health").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the mock did not become healthy")
-            time.sleep(0.05)
-
-
-def start_mock(db_url: str, *args: str, env: dict[str, str] | None = None) -> MockProcess:
+def start_server(
+    command: str,
+    db_url: str,
+    *args: str,
+    health_path: str = "/__admin/health",
+    env: dict[str, str] | None = None,
+) -> MockProcess:
+    """``uniqodo-mock COMMAND --port P --db DB ARGS`` once ``health_path`` answers 200."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uniqodo_mock", "serve", "--port", str(port), "--db", db_url, *args],
+        [sys.executable, "-m", "uniqodo_mock", command, "--port", str(port), "--db", db_url, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process)
+        wait_healthy(url + health_path, process=process)
     except BaseException:
         process.kill()
         process.wait(10)
         raise
     return MockProcess(url, process)
+
+
+def start_mock(db_url: str, *args: str, env: dict[str, str] | None = None) -> MockProcess:
+    return start_server("serve", db_url, *args, env=env)
 
 
 @contextmanager

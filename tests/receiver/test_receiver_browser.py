@@ -10,19 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.chromium import ARGS, CHROMIUM
 
 from uniqodo_mock.receiver.settings import ReceiverSettings
 from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 pytestmark = pytest.mark.browser

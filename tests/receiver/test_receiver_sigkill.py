@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 
 import httpx
 import pytest
+from tests.live.servers import start_server
 
 from uniqodo_mock.receiver.filters import parse_filter
 from uniqodo_mock.receiver.store import CallStore
@@ -19,28 +17,10 @@ from uniqodo_mock.store.engine import create_db_engine
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_sigkill_mid_load_loses_no_acknowledged_call(db_url: str) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uniqodo_mock", "receiver", "--port", str(port), "--db", db_url],
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_server("receiver", db_url, health_path="/__receiver/health")
+    url, process = server.url, server.process
     try:
-        with httpx.Client(timeout=2) as probe:
-            while True:  # readiness: the health endpoint answers
-                assert process.poll() is None, "receiver exited"
-                try:
-                    if probe.get(f"{url}/__receiver/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    continue
         acknowledged: list[int] = []
         lock = threading.Lock()
         enough = threading.Event()

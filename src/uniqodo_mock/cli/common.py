@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 
 from uniqodo_mock.fixtures import FixtureError
 
-__all__ = ["db_option", "fail_on_fixture_error", "warn_if_exposed"]
+__all__ = ["configure_logging", "db_option", "fail_on_fixture_error", "warn_if_exposed"]
 
 
 def db_option(default: Callable[[], str]) -> Callable[[Any], Any]:
@@ -19,6 +20,13 @@ def db_option(default: Callable[[], str]) -> Callable[[Any], Any]:
         default=default,
         show_default="sqlite:///uniqodo-mock.db or $UNIQODO_MOCK_DB",
         help="Database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB.",
+    )
+
+
+def configure_logging(level: str) -> None:
+    """``--log-level``: one line per record, with time and logger name, for the servers."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,12 @@ import click
 
 from uniqodo_mock.cli import cli
 from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
-from uniqodo_mock.cli.common import db_option, fail_on_fixture_error, warn_if_exposed
+from uniqodo_mock.cli.common import (
+    configure_logging,
+    db_option,
+    fail_on_fixture_error,
+    warn_if_exposed,
+)
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["serve"]
@@ -108,9 +112,7 @@ def serve(
 
     from uniqodo_mock.mock.runtime import MockConfig, build_runtime
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
     warn_if_exposed(host, admin_token)
     deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(

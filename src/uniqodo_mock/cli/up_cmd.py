@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import warnings
 from collections.abc import Iterator
@@ -21,7 +20,12 @@ from sqlalchemy.engine import make_url
 
 from uniqodo_mock.cli import cli
 from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
-from uniqodo_mock.cli.common import db_option, fail_on_fixture_error, warn_if_exposed
+from uniqodo_mock.cli.common import (
+    configure_logging,
+    db_option,
+    fail_on_fixture_error,
+    warn_if_exposed,
+)
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["receiver_db_beside", "up"]
@@ -207,9 +211,7 @@ def up(
     from uniqodo_mock.receiver.app import create_receiver_app
     from uniqodo_mock.receiver.settings import ReceiverSettings
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level)
     warn_if_exposed(host, None)
     deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(

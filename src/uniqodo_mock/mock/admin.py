@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import text
 from starlette.responses import Response
 
@@ -13,18 +12,18 @@ from uniqodo_mock.core.code_csv import CsvProblems
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.admin_callbacks import CallbackAdmin
 from uniqodo_mock.mock.admin_controls import ControlAdmin
-from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
+from uniqodo_mock.mock.envelope import (
+    envelope_response,
+    error_entries,
+    error_entry,
+    json_response,
+    status_for,
+)
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
 __all__ = ["AdminApi", "CodesAdmin", "json_response"]
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(data), status_code=status, headers=headers, media_type="application/json"
-    )
 
 
 class AdminApi(ControlAdmin):
@@ -98,23 +97,9 @@ class CodesAdmin:
         except VendorError as error:
             return self._failure(error)
         except CsvProblems as problems:
-            return json_response(
-                {
-                    "data": None,
-                    "errors": [
-                        {
-                            "code": 330,
-                            "message": problem,
-                            "promotion_specific_error": None,
-                            "reference": None,
-                        }
-                        for problem in problems.problems
-                    ],
-                    "result": "failure",
-                },
-                status=400,
-            )
-        return json_response({"data": {"imported": imported}, "errors": [], "result": "success"})
+            entries = [error_entry(330, problem, reference=None) for problem in problems.problems]
+            return envelope_response(None, entries, status=400)
+        return envelope_response({"imported": imported}, [])
 
     async def code_batch(self, offer_id: int, count: int, **_: Any) -> Response:
         try:

@@ -17,16 +17,13 @@ from uniqodo_mock.control.journal import JournalQuery
 from uniqodo_mock.core.codes import new_reference
 from uniqodo_mock.fixtures import FixtureError
 from uniqodo_mock.fixtures.loader import load_fixture_text
+from uniqodo_mock.mock.envelope import json_response
 from uniqodo_mock.store.snapshot import SnapshotError, export_snapshot, import_snapshot
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
 __all__ = ["ControlAdmin"]
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
 class ControlAdmin:
@@ -36,7 +33,7 @@ class ControlAdmin:
     def _failure(self, problems: list[str], status: int = 400) -> Response:
         entry = self.runtime.service.catalogue["invalid_parameter"]
         reference = new_reference()
-        return _json(
+        return json_response(
             {
                 "data": None,
                 "errors": [
@@ -70,12 +67,12 @@ class ControlAdmin:
     async def reset(self, **_: Any) -> Response:
         runtime = self.runtime
         runtime.load_fixtures(runtime.fixtures)
-        return _json(
+        return json_response(
             {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": "real", "faults": 0}
         )
 
     async def get_snapshot(self, **_: Any) -> Response:
-        return _json(export_snapshot(self.runtime.repo))
+        return json_response(export_snapshot(self.runtime.repo))
 
     async def put_snapshot(self, body: Any = None, **_: Any) -> Response:
         try:
@@ -86,7 +83,7 @@ class ControlAdmin:
             return self._failure(problems)
         self.runtime.service.reload_settings()
         self.runtime.controls.clock_sync.refresh(force=True)
-        return _json({"restored": counts})
+        return json_response({"restored": counts})
 
     async def put_fixtures(self, body: Any = None, **_: Any) -> Response:
         try:
@@ -104,7 +101,7 @@ class ControlAdmin:
         except yaml.YAMLError as error:
             return self._failure([f"the fixture document is not valid YAML: {error}"])
         self.runtime.load_fixtures(document)
-        return _json({"loaded": True, "fixtures": str(document.source)})
+        return json_response({"loaded": True, "fixtures": str(document.source)})
 
     # -- journal --------------------------------------------------------------------------
     async def get_journal(self, **_: Any) -> Response:
@@ -150,7 +147,7 @@ class ControlAdmin:
             return self._failure(problems)
         journal = self.runtime.controls.journal
         entries = journal.query(query)
-        return _json(
+        return json_response(
             {
                 "entries": [entry.to_json() for entry in entries],
                 "count": len(entries),
@@ -161,7 +158,7 @@ class ControlAdmin:
         )
 
     async def clear_journal(self, **_: Any) -> Response:
-        return _json({"cleared": self.runtime.controls.journal.clear()})
+        return json_response({"cleared": self.runtime.controls.journal.clear()})
 
     # -- clock ----------------------------------------------------------------------------
     def _clock_json(self) -> dict[str, Any]:
@@ -170,7 +167,7 @@ class ControlAdmin:
 
     async def get_clock(self, **_: Any) -> Response:
         self.runtime.controls.clock_sync.refresh(force=True)
-        return _json(self._clock_json())
+        return json_response(self._clock_json())
 
     async def put_clock(self, body: Any = None, **_: Any) -> Response:
         try:
@@ -187,7 +184,7 @@ class ControlAdmin:
             if isinstance(offset, bool) or not isinstance(offset, int | float):
                 return self._failure([f"'offset_seconds' must be a number, got {offset!r}"])
             sync.offset_by(float(offset))
-            return _json(self._clock_json())
+            return json_response(self._clock_json())
         frozen = body.get("frozen", False)
         if not isinstance(frozen, bool):
             return self._failure([f"'frozen' must be true or false, got {frozen!r}"])
@@ -196,27 +193,29 @@ class ControlAdmin:
         except ValueError:
             return self._failure([f"'now' must be an ISO-8601 time, got {body['now']!r}"])
         sync.set(now, frozen=frozen)
-        return _json(self._clock_json())
+        return json_response(self._clock_json())
 
     async def delete_clock(self, **_: Any) -> Response:
         self.runtime.controls.clock_sync.real()
-        return _json(self._clock_json())
+        return json_response(self._clock_json())
 
     # -- faults ---------------------------------------------------------------------------
     async def list_faults(self, **_: Any) -> Response:
-        return _json({"faults": [rule.to_json() for rule in self.runtime.controls.faults.list()]})
+        return json_response(
+            {"faults": [rule.to_json() for rule in self.runtime.controls.faults.list()]}
+        )
 
     async def add_fault(self, body: Any = None, **_: Any) -> Response:
         try:
             rule = self.runtime.controls.faults.add(self._body_json(body))
         except (ValueError, FaultRuleError) as error:
             return self._failure([str(error)])
-        return _json(rule.to_json(), 201)
+        return json_response(rule.to_json(), 201)
 
     async def clear_faults(self, **_: Any) -> Response:
-        return _json({"deleted": self.runtime.controls.faults.clear()})
+        return json_response({"deleted": self.runtime.controls.faults.clear()})
 
     async def delete_fault(self, fault_id: int, **_: Any) -> Response:
         if not self.runtime.controls.faults.delete(fault_id):
             return self._failure([f"no fault rule {fault_id}"], 404)
-        return _json({"deleted": 1})
+        return json_response({"deleted": 1})

@@ -18,7 +18,7 @@ import orjson
 from uniqodo_mock.control.faults import FaultDecision
 from uniqodo_mock.control.journal import JournalEntry
 from uniqodo_mock.core.codes import new_reference
-from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE
+from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_entry
 from uniqodo_mock.mock.exchange import Exchange
 
 __all__ = ["ControlMiddleware", "DroppedConnection", "current_request", "record_exchange"]
@@ -138,19 +138,8 @@ class ControlMiddleware:
             key = _catalogue_key(catalogue, decision.error_code) or key
         entry = catalogue[key]
         status = decision.status or entry.http_status
-        body = orjson.dumps(
-            {
-                "data": None,
-                "errors": [
-                    {
-                        "code": entry.code,
-                        "message": entry.message(locale),
-                        "promotion_specific_error": None,
-                        "reference": new_reference(),
-                    }
-                ],
-                "result": "failure",
-            }
+        body = envelope_bytes(
+            None, [error_entry(entry.code, entry.message(locale), reference=new_reference())]
         )
         headers = [
             (b"content-type", JSON_MEDIA_TYPE.encode()),

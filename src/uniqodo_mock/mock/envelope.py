@@ -15,9 +15,29 @@ from starlette.responses import Response
 from uniqodo_mock.core.codes import new_reference
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
 
-__all__ = ["JSON_MEDIA_TYPE", "envelope_response", "error_entries", "status_for"]
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "envelope_bytes",
+    "envelope_response",
+    "error_entries",
+    "error_entry",
+    "json_response",
+    "status_for",
+]
 
 JSON_MEDIA_TYPE = "application/json"
+
+
+def error_entry(
+    code: int, message: str, *, reference: str | None, promotion_specific_error: str | None = None
+) -> dict[str, Any]:
+    """One item of ``errors[]``."""
+    return {
+        "code": code,
+        "message": message,
+        "promotion_specific_error": promotion_specific_error,
+        "reference": reference,
+    }
 
 
 def error_entries(
@@ -31,12 +51,12 @@ def error_entries(
     for error in errors:
         entry = catalogue[error.key] if error.key in catalogue else catalogue["internal_error"]
         out.append(
-            {
-                "code": entry.code,
-                "message": error.message or entry.message(locale),
-                "promotion_specific_error": error.promotion_specific_error,
-                "reference": reference,
-            }
+            error_entry(
+                entry.code,
+                error.message or entry.message(locale),
+                reference=reference,
+                promotion_specific_error=error.promotion_specific_error,
+            )
         )
     return out
 
@@ -51,15 +71,34 @@ def status_for(errors: Sequence[VendorError], catalogue: ErrorCatalogue) -> int:
     return 200
 
 
+def envelope_bytes(data: Any, entries: list[dict[str, Any]]) -> bytes:
+    """The serialised envelope; ``result`` follows from whether there are errors."""
+    return orjson.dumps(
+        {"data": data, "errors": entries, "result": "failure" if entries else "success"}
+    )
+
+
 def envelope_response(
     data: Any,
     entries: list[dict[str, Any]],
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    body = orjson.dumps(
-        {"data": data, "errors": entries, "result": "failure" if entries else "success"}
-    )
     return Response(
-        body, status_code=status, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE
+        envelope_bytes(data, entries),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=JSON_MEDIA_TYPE,
+    )
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Plain JSON (the admin API's own shapes, not the vendor envelope)."""
+    return Response(
+        orjson.dumps(data),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=JSON_MEDIA_TYPE,
     )

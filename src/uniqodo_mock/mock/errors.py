@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import orjson
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -15,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 
 from uniqodo_mock.core.errors import ErrorCatalogue
-from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE
+from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_entry
 from uniqodo_mock.mock.paths import PathShapes
 
 __all__ = ["install_error_handlers"]
@@ -52,18 +51,7 @@ def _envelope(
     message = entry.message(locale)
     if detail:
         message = f"{message} {detail}"
-    body = {
-        "data": None,
-        "errors": [
-            {
-                "code": entry.code,
-                "message": message,
-                "promotion_specific_error": None,
-                "reference": new_reference(),
-            }
-        ],
-        "result": "failure",
-    }
+    body = envelope_bytes(None, [error_entry(entry.code, message, reference=new_reference())])
     clean_headers = {
         k: v
         for k, v in (headers or {}).items()
@@ -72,7 +60,7 @@ def _envelope(
     return ConnexionResponse(
         status_code=status,
         mimetype=JSON_MEDIA_TYPE,
-        body=orjson.dumps(body),
+        body=body,
         headers=clean_headers,
     )
 

@@ -8,19 +8,25 @@ early (to simulate a restart, say); leaving the block stops it too.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import connexion
 import httpx
 import uvicorn
 
+from uniqodo_mock.admin_client import AdminClient
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime
+from uniqodo_mock.serving import serve_in_thread
 
-__all__ = ["RunningMock", "running_mock"]
+__all__ = ["DISTRIBUTOR_KEY", "MERCHANT_KEY", "RunningMock", "running_mock"]
+
+# Keys of the default fixtures (merchant 1 / distributor 102, and distributor 103).
+MERCHANT_KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
+DISTRIBUTOR_KEY = "6c702c6989223420f4ddde4e19da4016b2f9f54c"
 
 
 @dataclass
@@ -29,8 +35,9 @@ class RunningMock:
     app: connexion.AsyncApp
     server: uvicorn.Server
     thread: threading.Thread
-    # An HTTP client on the mock's admin API (``/__admin``), for partners' tests.
-    admin: httpx.Client
+    # The mock's admin API: controls (``.clock``, ``.faults``, ``.journal``, ``.reset()``) and
+    # raw requests relative to ``/__admin`` (``.get("/health")``).
+    admin: AdminClient
 
     @property
     def runtime(self) -> MockRuntime:
@@ -40,6 +47,11 @@ class RunningMock:
         """A new HTTP client on the mock's root (close it, or use it as a context manager)."""
         return httpx.Client(base_url=self.url, timeout=30)
 
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """One GET on the mock's root, e.g. ``mock.get("/code/KEY/4883?uid=u")``."""
+        kwargs.setdefault("timeout", 10)
+        return httpx.get(self.url + path, **kwargs)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(30)
@@ -48,41 +60,15 @@ class RunningMock:
 @contextmanager
 def running_mock(config: MockConfig, *, ready_timeout: float = 30.0) -> Iterator[RunningMock]:
     app = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="mock-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + ready_timeout
-    while not (server.started and server.servers):
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the mock did not start")
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    headers = {"Authorization": f"Bearer {config.admin_token}"} if config.admin_token else {}
-    admin = httpx.Client(base_url=f"{url}/__admin", headers=headers, timeout=30)
-    while True:  # the condition: the health endpoint answers
-        try:
-            if admin.get("/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the mock's health endpoint did not answer")
-        time.sleep(0.01)
-    running = RunningMock(url, app, server, thread, admin)
     try:
-        yield running
+        with serve_in_thread(
+            app, health_path="/__admin/health", name="mock-server", ready_timeout=ready_timeout
+        ) as served:
+            admin = AdminClient(served.url, token=config.admin_token)
+            running = RunningMock(served.url, app, served.server, served.thread, admin)
+            try:
+                yield running
+            finally:
+                admin.close()
     finally:
-        admin.close()
-        running.stop()
-        runtime = running.runtime
-        runtime.engine.dispose()
+        app.runtime.engine.dispose()  # type: ignore[attr-defined]

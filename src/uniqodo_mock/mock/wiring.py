@@ -9,26 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from uniqodo_mock.core.callbacks import CALLBACK_ITEMS
 from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.mock.testing import RunningMock
 
 __all__ = ["DEFAULT_CALLBACK_PARAMS", "reset_state", "subscribe_callbacks"]
 
 # Every documented callback item under its documented name.
-DEFAULT_CALLBACK_PARAMS = {
-    name: name
-    for name in (
-        "id",
-        "offerId",
-        "merchantId",
-        "distributorId",
-        "code",
-        "orderValue",
-        "orderId",
-        "currency",
-        "redeemedAt",
-    )
-}
+DEFAULT_CALLBACK_PARAMS = {name: name for name in CALLBACK_ITEMS}
 
 
 def reset_state(mock: RunningMock) -> None:
