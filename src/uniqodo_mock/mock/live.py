@@ -60,7 +60,7 @@ def running_mock(config: MockConfig, *, ready_timeout: float = 20.0) -> Iterator
             raise RuntimeError("the mock did not start")
         time.sleep(0.01)
     url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    admin = AdminClient(url)
+    admin = AdminClient(url, token=config.admin_token)
     admin.wait_ready(deadline=max(1.0, deadline - time.monotonic()))
     try:
         yield LiveMock(url, app, admin)
