@@ -92,3 +92,21 @@ def test_out_of_order_delivery_goes_out_when_nothing_overtakes_it(wired) -> None
     redeem(http, "AB12E3GH", "alone-1")
     call = calls.wait(timeout=15, after=0, param=["code:AB12E3GH"])
     assert fields(call)["orderId"] == "alone-1"
+
+
+def test_a_held_delivery_survives_a_stop_and_goes_out_after_restart(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    config = MockConfig(db_url=db, dispatch=FAST)
+    with running_receiver(ReceiverSettings(db_url=f"sqlite:///{tmp_path / 'c.db'}")) as receiver:
+        with running_mock(config) as mock, mock.client() as http:
+            response = http.post("/__admin/callbacks", json={"url": f"{receiver.url}/hook"})
+            assert response.status_code == 201, response.text
+            _fault(http, code="AB12E3GH", delay_ms=600_000)  # ten minutes
+            redeem(http, "AB12E3GH", "held-1")
+            wait_for(lambda: mock.runtime.dispatcher._inflight, what="the delivery being held")
+            mock.stop()  # must not wait out the hold
+            assert not mock.thread.is_alive()
+        # Restarted (fault rules are per process: none now): the delivery was kept and goes out.
+        with running_mock(MockConfig(db_url=db, dispatch=FAST)), receiver.client() as calls:
+            call = calls.wait(timeout=15, after=0, param=["code:AB12E3GH"])
+            assert fields(call)["orderId"] == "held-1"

@@ -80,6 +80,7 @@ class Dispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._overtaking: Overtaking | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -87,6 +88,7 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._overtaking = Overtaking()
         self._client = httpx.AsyncClient(
             timeout=self.settings.timeout,
@@ -97,6 +99,7 @@ class Dispatcher:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()  # ends fault holds: their deliveries stay queued for next time
         self._wake.set()
         if self._task:
             await self._task
@@ -156,24 +159,23 @@ class Dispatcher:
             logger.exception("callback fault rules failed for %s", delivery.delivery_id)
             return None
 
-    async def _apply_hold(self, delivery: ClaimedDelivery, fault: CallbackFault) -> None:
+    async def _apply_hold(self, delivery: ClaimedDelivery, fault: CallbackFault) -> bool:
+        """Hold the delivery as the fault says; False when the dispatcher stops meanwhile."""
         if fault.out_of_order and self._overtaking is not None:
             limit = fault.delay_s or DEFAULT_OUT_OF_ORDER_HOLD_MS / 1000
-            overtaken = await self._overtaking.wait_overtaken(delivery.id, limit)
-            logger.info(
-                "fault rule %d: callback %s held %s",
-                fault.rule,
-                delivery.delivery_id,
-                "until a later one went out" if overtaken else f"{limit:g} s (none came)",
-            )
+            hold = self._overtaking.wait_overtaken(delivery.id, limit)
+            what = f"until a later one went out (or {limit:g} s)"
         elif fault.delay_s:
-            logger.info(
-                "fault rule %d: callback %s delayed %g s",
-                fault.rule,
-                delivery.delivery_id,
-                fault.delay_s,
-            )
-            await asyncio.sleep(fault.delay_s)
+            hold, what = asyncio.sleep(fault.delay_s), f"{fault.delay_s:g} s"
+        else:
+            return True
+        logger.info("fault rule %d: callback %s held %s", fault.rule, delivery.delivery_id, what)
+        held = asyncio.ensure_future(hold)
+        stop = asyncio.ensure_future(self._stopped.wait())
+        await asyncio.wait({held, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (held, stop):
+            task.cancel()
+        return not self._stopped.is_set()
 
     async def _send(self, delivery: ClaimedDelivery, attempt: int) -> tuple[int | None, str | None]:
         """One HTTP exchange: (status code, error or None when it was a 2xx)."""
@@ -202,8 +204,8 @@ class Dispatcher:
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
         attempt = delivery.attempts + 1
         fault = self._fault(delivery)
-        if fault is not None:
-            await self._apply_hold(delivery, fault)
+        if fault is not None and not await self._apply_hold(delivery, fault):
+            return  # stopping: the claim is released, the delivery goes out next time
         started = _now()
         clock = time.perf_counter()
         status_code, error = await self._send(delivery, attempt)
