@@ -20,7 +20,7 @@ KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
 
 
 @contextmanager
-def uniqodo_up(db: str, log: Path) -> Iterator[tuple[str, str]]:
+def uniqodo_up(db: str, log: Path, *extra: str) -> Iterator[tuple[str, str]]:
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -36,6 +36,7 @@ def uniqodo_up(db: str, log: Path) -> Iterator[tuple[str, str]]:
                 db,
                 "--callback-backoff",
                 "0.05",
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -82,7 +83,14 @@ def test_up_help_names_its_options() -> None:
         text=True,
         check=True,
     )
-    for option in ("--port", "--receiver-port", "--db", "--receiver-db", "--callback-attempts"):
+    for option in (
+        "--port",
+        "--receiver-port",
+        "--db",
+        "--receiver-db",
+        "--callback-attempts",
+        "--admin-token",
+    ):
         assert option in result.stdout
 
 
@@ -105,3 +113,37 @@ def test_up_refuses_bad_input_clearly_before_starting(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert named in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_up_admin_token_guards_both_admin_apis(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    log = tmp_path / "up.log"
+    with uniqodo_up(db, log, "--host", "0.0.0.0", "--admin-token", "s3cret") as (api, receiver):
+        banner = log.read_text()
+        assert "without --admin-token" not in banner  # a token: no exposure warning
+        assert "s3cret" not in banner  # the banner never shows the token
+        assert "Admin token:" in banner
+        bearer = {"Authorization": "Bearer s3cret"}
+        assert httpx.get(f"{api}/__admin/callbacks").status_code == 401
+        assert httpx.get(f"{api}/__admin/callbacks", headers=bearer).status_code == 200
+        assert httpx.get(f"{api}/__admin/callbacks?token=s3cret").status_code == 200
+        assert httpx.get(f"{receiver}/__receiver/calls").status_code == 401
+        assert httpx.get(f"{receiver}/__receiver/health").status_code == 200
+        # The vendor API and the callback itself stay open; the receiver API answers the token.
+        answer = httpx.get(f"{api}/redeem/{KEY}/AB12E3GH/1", params={"orderId": "T-1"})
+        assert answer.json()["result"] == "success"
+        with ReceiverClient(receiver, token="s3cret") as calls:
+            call = calls.wait(timeout=10, after=0, param="code:AB12E3GH")
+        assert call["body_text"] == "code=AB12E3GH&orderId=T-1"
+
+
+def test_up_warns_when_exposed_without_a_token(tmp_path: Path) -> None:
+    # A bad --db makes it stop right after the option checks: the warning comes first.
+    result = subprocess.run(
+        [sys.executable, "-m", "uniqodo_mock", "up", "--host", "0.0.0.0", "--db", "nonsense"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "warning: binding to 0.0.0.0 without --admin-token" in result.stderr

@@ -3,8 +3,12 @@
 Fixtures:
 
 * ``uniqodo_mock``: a live mock on a free port (``.url``, ``.admin`` HTTP client on
-  ``/__admin``, ``.runtime``), state reset to the fixtures before each test. Option
-  ``--uniqodo-fixtures FILE`` loads your own fixture file instead of the default one.
+  ``/__admin``, ``.runtime``) with the test controls of ``admin_client.AdminClient``:
+  ``.clock`` (``freeze``/``set``/``offset``/``real``), ``.faults`` (``add``/``list``/``delete``/
+  ``clear``), ``.journal`` (``list``/``clear``), ``.snapshot()``/``.restore(snapshot)``.
+  Before each test the state is reset to the fixtures, the clock returns to real time, fault
+  rules go back to the fixtures' own and the journal is emptied: nothing leaks between tests.
+  Option ``--uniqodo-fixtures FILE`` loads your own fixture file instead of the default one.
 * ``callback_receiver``: a live callback receiver (``.url``, ``.calls()``,
   ``.wait_for(timeout=..., **match)``), emptied before each test. When a test uses both, the
   mock's redemption callbacks are sent to it.
@@ -20,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from uniqodo_mock.admin_client import AdminClient, ClockControl, FaultControl, JournalControl
 
 __all__ = ["CallbackReceiver", "MockHandle"]
 
@@ -48,19 +54,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class MockHandle:
     """What a test gets from ``uniqodo_mock``."""
 
-    def __init__(self, running: Any) -> None:
+    def __init__(self, running: Any, controls: AdminClient) -> None:
         self._running = running
         self.url: str = running.url
         self.admin = running.admin
+        self._controls = controls
+        self.clock: ClockControl = controls.clock
+        self.faults: FaultControl = controls.faults
+        self.journal: JournalControl = controls.journal
 
     @property
     def runtime(self) -> Any:
         return self._running.runtime
 
     def reset(self) -> None:
+        """State back to the fixtures, clock to real time, fault rules to the fixtures' own,
+        journal empty (done before every test)."""
         from uniqodo_mock.mock.wiring import reset_state
 
         reset_state(self._running)
+        self.journal.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as a JSON document, for ``restore`` later in the test."""
+        return self._controls.snapshot()
+
+    def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        return self._controls.restore(snapshot)
 
     def send_callbacks_to(self, url: str, **options: Any) -> Any:
         from uniqodo_mock.mock.wiring import subscribe_callbacks
@@ -112,6 +132,13 @@ def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
+    token = _uniqodo_mock_server.runtime.config.admin_token
+    with AdminClient(_uniqodo_mock_server.url, token=token) as controls:
+        yield controls
+
+
+@pytest.fixture(scope="session")
 def _uniqodo_receiver_server() -> Iterator[Any]:
     from uniqodo_mock.receiver.settings import ReceiverSettings
     from uniqodo_mock.receiver.testing import running_receiver
@@ -133,8 +160,10 @@ def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceive
 
 
 @pytest.fixture
-def uniqodo_mock(request: pytest.FixtureRequest, _uniqodo_mock_server: Any) -> MockHandle:
-    mock = MockHandle(_uniqodo_mock_server)
+def uniqodo_mock(
+    request: pytest.FixtureRequest, _uniqodo_mock_server: Any, _uniqodo_mock_controls: AdminClient
+) -> MockHandle:
+    mock = MockHandle(_uniqodo_mock_server, _uniqodo_mock_controls)
     mock.reset()
     if "callback_receiver" in request.fixturenames:
         receiver: CallbackReceiver = request.getfixturevalue("callback_receiver")

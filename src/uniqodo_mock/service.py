@@ -365,9 +365,8 @@ class MockService:
             rules.check_window(offer, now)
             rules.check_code_expiry(code, now)
             val_key = params.get("valKey")
-            if (val_key or self.settings.require_val_key) and (
-                not val_key or val_key != code.val_key
-            ):
+            needs_val_key = self.settings.require_val_key or offer.config.get("require_val_key")
+            if (val_key or needs_val_key) and (not val_key or val_key != code.val_key):
                 raise VendorError(
                     "invalid_val_key",
                     "valKey does not match the val_key of the code's last validation"

@@ -79,3 +79,38 @@ def test_magic_codes_survive_reset_and_are_documented(sqlite_mock: RunningMock) 
         assert f"`{rule['code']}`" in doc, rule["code"]
     for code in STATE_CODES:
         assert f"`{code}`" in doc, code
+
+
+def test_feature_magic_codes_answer_their_error(mock: RunningMock) -> None:
+    # Secure code bound to owner@example.com: no email or another email is 305.
+    for params in ({}, {"email": "someone@example.com"}):
+        body = validate(mock, "SECURE01", params=params).json()
+        assert [e["code"] for e in body["errors"]] == [305], params
+    assert validate(mock, "SECURE01", params={"email": "Owner@Example.com"}).json()["result"] == (
+        "success"
+    )
+
+    # A basket rule no basket meets: 306 with the rule's own message.
+    for params in ({}, {"basketTotal": "50"}):
+        body = validate(mock, "BASKET01", params=params).json()
+        assert [e["code"] for e in body["errors"]] == [306], params
+        assert body["errors"][0]["promotion_specific_error"] == (
+            "Spend at least £1,000,000 to use this code."
+        )
+
+    # Locked by another checkout session: 309 for any other session, success for that one.
+    for params in ({}, {"journeyId": "my-checkout"}):
+        body = validate(mock, "LOCKED01", params=params).json()
+        assert [e["code"] for e in body["errors"]] == [309], params
+    assert mock.admin.journal.list(code="LOCKED01")[0]["errors"][0]["key"] == "code_locked"
+    owner = validate(mock, "LOCKED01", params={"journeyId": "another-checkout"}).json()
+    assert owner["result"] == "success", owner
+
+    # Redeem needs the valKey of a validation: none or a wrong one is 308.
+    redeem = f"/redeem/{MERCHANT_KEY}/VALKEY01/1"
+    for extra in ({}, {"valKey": "not-the-right-one"}):
+        body = mock.get(redeem, params={"orderId": "V-1", "orderValue": "10", **extra}).json()
+        assert [e["code"] for e in body["errors"]] == [308], extra
+    val_key = validate(mock, "VALKEY01").json()["data"]["val_key"]
+    done = mock.get(redeem, params={"orderId": "V-1", "orderValue": "10", "valKey": val_key})
+    assert done.json()["result"] == "success", done.json()

@@ -261,9 +261,24 @@ def faults_list(ctx: click.Context, as_json: bool) -> None:
 @click.option("--count", type=click.IntRange(1))
 @click.option("--ttl", "ttl_seconds", type=float, help="Seconds the rule lives.")
 @click.option("--callbacks", is_flag=True, help="A rule for redemption callbacks.")
-@click.option("--delay-ms", type=float, help="(callbacks) delay each delivery.")
-@click.option("--duplicate", is_flag=True, default=None, help="(callbacks) deliver twice.")
-@click.option("--out-of-order", is_flag=True, default=None, help="(callbacks) reorder.")
+@click.option(
+    "--delay-ms",
+    type=float,
+    help="(callbacks) hold each matching delivery this long; with --out-of-order, the longest "
+    "hold [default 10000].",
+)
+@click.option(
+    "--duplicate",
+    is_flag=True,
+    default=None,
+    help="(callbacks) deliver twice, same X-Uniqodo-Delivery-Id.",
+)
+@click.option(
+    "--out-of-order",
+    is_flag=True,
+    default=None,
+    help="(callbacks) hold the delivery until a later one has gone out.",
+)
 @click.option("--json", "raw", help="The whole rule as JSON (other options are merged in).")
 @click.pass_context
 def faults_add(

@@ -123,17 +123,25 @@ async def _run(
             loop.add_signal_handler(sig, lambda: (mock.stop(), receiver.stop()))
     api = f"http://{shown}:{real_port}"
     rec = f"http://{shown}:{real_receiver_port}"
+    # Never print the token itself: banners end up in CI logs.
+    guarded = bool(mock_config.admin_token)
+    token_note = (
+        "\n  Admin token:  required by /__admin and /__receiver (Authorization: Bearer TOKEN)"
+        if guarded
+        else ""
+    )
+    token_arg = " --token TOKEN" if guarded else ""
     click.echo(
         f"""
 uniqodo-mock is up
   API:          {api}
   Swagger UI:   {api}/__admin/docs
   Receiver:     {rec}/__receiver/   (callbacks POSTed to {mock_config.receiver_url})
-  Deliveries:   {api}/__admin/deliveries
+  Deliveries:   {api}/__admin/deliveries{token_note}
 
 Try it: redeem the docs' code, then see the callback arrive
   curl '{api}/redeem/{_MERCHANT_KEY}/AB12E3GH/1?orderId=145789&orderValue=219.99'
-  uniqodo-mock calls wait --receiver {rec} --param code:AB12E3GH --after 0
+  uniqodo-mock calls wait --receiver {rec}{token_arg} --param code:AB12E3GH --after 0
 
 Ctrl-C stops both.
 """.rstrip()
@@ -180,6 +188,14 @@ Ctrl-C stops both.
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option(
+    "--admin-token",
+    envvar="UNIQODO_MOCK_ADMIN_TOKEN",
+    default=None,
+    help="Token that protects the mock's /__admin and the receiver's /__receiver APIs "
+    "(Authorization: Bearer TOKEN or ?token=; env UNIQODO_MOCK_ADMIN_TOKEN). Health checks "
+    "and the receiver's callback endpoints stay open.",
+)
 @callback_options
 def up(
     host: str,
@@ -190,6 +206,7 @@ def up(
     fixtures: Path | None,
     reset_fixtures: bool,
     log_level: str,
+    admin_token: str | None,
     **callback_kwargs: Any,
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
@@ -201,6 +218,7 @@ def up(
     \b
     Example:
       uniqodo-mock up --port 8080 --receiver-port 8090 --db sqlite:///state.db
+      uniqodo-mock up --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
     # connexion imports starlette's test client, which warns about httpx: noise in a banner.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
@@ -212,7 +230,7 @@ def up(
     from uniqodo_mock.receiver.settings import ReceiverSettings
 
     configure_logging(log_level)
-    warn_if_exposed(host, None)
+    warn_if_exposed(host, admin_token)
     deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
         db_url=db,
@@ -220,6 +238,7 @@ def up(
         reset_fixtures=reset_fixtures,
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
+        admin_token=admin_token,
     )
     for option, url in (("--db", db), ("--receiver-db", receiver_db)):
         try:
@@ -230,7 +249,9 @@ def up(
                 f"{url!r} is not a database URL (sqlite:///FILE or postgresql+psycopg://...)",
                 param_hint=option,
             ) from None
-    settings = ReceiverSettings(db_url=receiver_db or receiver_db_beside(db))
+    settings = ReceiverSettings(
+        db_url=receiver_db or receiver_db_beside(db), admin_token=admin_token
+    )
     # Everything that can be wrong with the input is found before either server starts.
     try:
         with fail_on_fixture_error():

@@ -4,6 +4,7 @@ A redemption's commit wakes it at once (``MockService.on_redeemed``); it also po
 every ``poll_interval`` seconds for retries that came due and rows other replicas queued. Sends
 run concurrently up to ``concurrency``; each attempt is logged; failures (non-2xx, timeouts,
 connection errors) are retried with exponential backoff until ``max_attempts``, then ``failed``.
+Callback fault rules (``dispatch/faults.py``) may delay, duplicate or reorder a first attempt.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Any
 
 import httpx
 
+from uniqodo_mock.control.faults import CallbackFault
 from uniqodo_mock.core.backoff import BackoffPolicy
+from uniqodo_mock.dispatch.faults import DEFAULT_OUT_OF_ORDER_HOLD_MS, FaultHook, Overtaking
 from uniqodo_mock.dispatch.sender import build_request
 from uniqodo_mock.store.outbox import AttemptRecord, ClaimedDelivery, OutboxStore
 
@@ -66,6 +69,8 @@ class Dispatcher:
     outbox: OutboxStore
     settings: DispatchSettings = field(default_factory=DispatchSettings)
     worker: str = field(default_factory=lambda: f"dispatcher-{uuid.uuid4().hex[:12]}")
+    # The test controls' callback fault rules (set by the runtime once they exist).
+    fault_for: FaultHook | None = None
 
     def __post_init__(self) -> None:
         self._policy = self.settings.policy
@@ -75,12 +80,16 @@ class Dispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self._overtaking: Overtaking | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self._overtaking = Overtaking()
         self._client = httpx.AsyncClient(
             timeout=self.settings.timeout,
             follow_redirects=False,
@@ -90,6 +99,7 @@ class Dispatcher:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()  # ends fault holds: their deliveries stay queued for next time
         self._wake.set()
         if self._task:
             await self._task
@@ -140,13 +150,36 @@ class Dispatcher:
         self._inflight.discard(task)
         self._wake.set()  # a slot is free
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    def _fault(self, delivery: ClaimedDelivery) -> CallbackFault | None:
+        if self.fault_for is None or delivery.attempts:
+            return None
+        try:
+            return self.fault_for(delivery)
+        except Exception:  # a broken rule must not stop deliveries
+            logger.exception("callback fault rules failed for %s", delivery.delivery_id)
+            return None
+
+    async def _apply_hold(self, delivery: ClaimedDelivery, fault: CallbackFault) -> bool:
+        """Hold the delivery as the fault says; False when the dispatcher stops meanwhile."""
+        if fault.out_of_order and self._overtaking is not None:
+            limit = fault.delay_s or DEFAULT_OUT_OF_ORDER_HOLD_MS / 1000
+            hold = self._overtaking.wait_overtaken(delivery.id, limit)
+            what = f"until a later one went out (or {limit:g} s)"
+        elif fault.delay_s:
+            hold, what = asyncio.sleep(fault.delay_s), f"{fault.delay_s:g} s"
+        else:
+            return True
+        logger.info("fault rule %d: callback %s held %s", fault.rule, delivery.delivery_id, what)
+        held = asyncio.ensure_future(hold)
+        stop = asyncio.ensure_future(self._stopped.wait())
+        await asyncio.wait({held, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (held, stop):
+            task.cancel()
+        return not self._stopped.is_set()
+
+    async def _send(self, delivery: ClaimedDelivery, attempt: int) -> tuple[int | None, str | None]:
+        """One HTTP exchange: (status code, error or None when it was a 2xx)."""
         assert self._client is not None
-        attempt = delivery.attempts + 1
-        started = _now()
-        clock = time.perf_counter()
-        status_code: int | None = None
-        error: str | None = None
         try:
             request = build_request(
                 self._client,
@@ -159,15 +192,35 @@ class Dispatcher:
             )
             response = await self._client.send(request)
             await response.aclose()
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
         except httpx.TimeoutException:
-            error = f"timed out after {self.settings.timeout:g} s"
+            return None, f"timed out after {self.settings.timeout:g} s"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         except Exception as exc:  # a malformed URL must not kill the dispatcher
-            error = f"{type(exc).__name__}: {exc}"
+            return None, f"{type(exc).__name__}: {exc}"
+        status_code = response.status_code
+        return status_code, None if 200 <= status_code < 300 else f"HTTP {status_code}"
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        attempt = delivery.attempts + 1
+        fault = self._fault(delivery)
+        if fault is not None and not await self._apply_hold(delivery, fault):
+            return  # stopping: the claim is released, the delivery goes out next time
+        started = _now()
+        clock = time.perf_counter()
+        status_code, error = await self._send(delivery, attempt)
+        if self._overtaking is not None:
+            await self._overtaking.sent(delivery.id)
+        if fault is not None and fault.duplicate:
+            # The same delivery again, same id and attempt number: what an at-least-once
+            # sender does after a lost acknowledgement. Only the first exchange is recorded.
+            again, why = await self._send(delivery, attempt)
+            logger.info(
+                "fault rule %d: callback %s sent twice (second: %s)",
+                fault.rule,
+                delivery.delivery_id,
+                why or again,
+            )
         latency = (time.perf_counter() - clock) * 1000
         delivered = error is None
         next_at: datetime | None = None

@@ -21,6 +21,7 @@ from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.dispatch import Dispatcher, DispatchSettings
+from uniqodo_mock.dispatch.faults import fault_hook
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.engine import create_db_engine, default_db_url
@@ -197,6 +198,8 @@ def build_runtime(config: MockConfig) -> MockRuntime:
     )
     runtime.controls.clock_sync.refresh(force=True)
     seed_fixture_faults(runtime.controls.faults, document.data)
+    if runtime.dispatcher is not None:
+        runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime
 
 

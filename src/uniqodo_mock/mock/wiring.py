@@ -1,8 +1,8 @@
 """How a test harness resets a running mock and points its callbacks at a receiver.
 
-Prefers the admin API (``POST /__admin/reset``, ``POST /__admin/callbacks``); where a build of
-the mock does not have those yet (404), it does the same in process through the runtime. Kept
-in one place so the fallback can go once the admin API is everywhere.
+Both go through the admin API only (``POST /__admin/reset``, ``POST /__admin/callbacks``), as a
+partner's harness against a remote mock would: ``RunningMock.admin`` already carries the
+``Authorization: Bearer`` header of a mock started with an admin token.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from uniqodo_mock.core.callbacks import CALLBACK_ITEMS
-from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.mock.testing import RunningMock
 
 __all__ = ["DEFAULT_CALLBACK_PARAMS", "reset_state", "subscribe_callbacks"]
@@ -20,14 +19,9 @@ DEFAULT_CALLBACK_PARAMS = {name: name for name in CALLBACK_ITEMS}
 
 
 def reset_state(mock: RunningMock) -> None:
-    """Back to the loaded fixtures: codes, redemptions, subscriptions, clock."""
-    response = mock.admin.post("/reset")
-    if response.status_code in (404, 405):
-        runtime = mock.runtime
-        runtime.load_fixtures(runtime.fixtures)
-        runtime.clock.reset()
-        return
-    response.raise_for_status()
+    """Back to the loaded fixtures: codes, redemptions, subscriptions; the clock back to real
+    time and the fault rules back to the fixtures' own."""
+    mock.admin.post("/reset").raise_for_status()
 
 
 def subscribe_callbacks(
@@ -46,21 +40,5 @@ def subscribe_callbacks(
         "headers": headers or {},
     }
     response = mock.admin.post("/callbacks", json=body)
-    if response.status_code in (404, 405):
-        repo = mock.runtime.repo
-        with repo.write() as conn:
-            return repo.add_subscription(
-                conn,
-                {
-                    "url": url,
-                    "method": method,
-                    "params": body["params"],
-                    "headers": body["headers"],
-                    "owner_merchant_id": None,
-                    "owner_distributor_id": None,
-                    "origin": "runtime",
-                    "created_at": to_db(mock.runtime.clock.now()),
-                },
-            )
     response.raise_for_status()
     return response.json()

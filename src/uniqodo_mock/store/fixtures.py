@@ -204,6 +204,9 @@ def _load_offer(
         elif expiry_delta and row.get("issued_at"):
             row["expires_at"] = row["issued_at"] + expiry_delta
         row["uses"] = max(entry.get("uses", 0), len(entry.get("redemptions") or []))
+        if entry.get("locked"):
+            row["lock_session"] = entry["locked"]["session"]
+            row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
         code_id = conn.execute(insert(codes).values(**row)).inserted_primary_key[0]
         offer_discount = Discount(
             discount["type"],

@@ -17,7 +17,7 @@ from sqlalchemy import and_, desc, insert, or_, select, update
 
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.store.repository import Repository
-from uniqodo_mock.store.schema import delivery_attempts, outbox
+from uniqodo_mock.store.schema import delivery_attempts, outbox, redemptions
 
 __all__ = ["AttemptRecord", "ClaimedDelivery", "OutboxStore"]
 
@@ -33,6 +33,8 @@ class ClaimedDelivery:
     headers: dict[str, str]
     payload: dict[str, Any]
     attempts: int
+    # The redeemed code, for fault rules that match callbacks by code.
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,12 @@ class OutboxStore:
             if not claimed:
                 return []
             rows = conn.execute(
-                select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id)
+                select(outbox, redemptions.c.code.label("redeemed_code"))
+                .select_from(
+                    outbox.outerjoin(redemptions, redemptions.c.id == outbox.c.redemption_id)
+                )
+                .where(outbox.c.id.in_(claimed))
+                .order_by(outbox.c.id)
             ).all()
         return [
             ClaimedDelivery(
@@ -102,6 +109,7 @@ class OutboxStore:
                 headers=dict(m["headers"] or {}),
                 payload=dict(m["payload"] or {}),
                 attempts=m["attempts"],
+                code=m["redeemed_code"],
             )
             for m in (row._mapping for row in rows)
         ]
