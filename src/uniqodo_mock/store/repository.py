@@ -153,16 +153,17 @@ class Repository:
     def __init__(self, engine: Engine, *, cache_ttl: float = 0.1) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._read_engine = engine.execution_options(uqm_readonly=True)
         # Keys, offers and authorisations are read on every request and rarely change.
         self.cache = VersionedCache(cache_ttl)
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(uqm_readonly=True)
-            with conn.begin():
-                yield conn
+        # The read-only option is set on an engine view once: setting it per connection ran
+        # SQLAlchemy's option events on every request.
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
