@@ -30,6 +30,7 @@ from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.store.cache import VersionedCache
+from uniqodo_mock.store.hot import HotStatement
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -74,7 +75,10 @@ def _offer(row: Any) -> Offer:
 
 
 def _code(row: Any) -> Code:
-    m = row._mapping
+    return _code_of(row._mapping)
+
+
+def _code_of(m: Any) -> Code:
     return Code(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -93,7 +97,10 @@ def _code(row: Any) -> Code:
 
 
 def _redemption(row: Any) -> Redemption:
-    m = row._mapping
+    return _redemption_of(row._mapping)
+
+
+def _redemption_of(m: Any) -> Redemption:
     return Redemption(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -114,8 +121,8 @@ def _redemption(row: Any) -> Redemption:
 
 
 # Hot queries, built once: constructing a select() costs as much as running it from
-# SQLAlchemy's compiled cache.
-_CODES_OF_USER = (
+# SQLAlchemy's compiled cache; the non-expanding ones run on the driver cursor (store/hot.py).
+_CODES_OF_USER = HotStatement(
     select(codes)
     .where(
         codes.c.offer_id == bindparam("offer_id"),
@@ -124,7 +131,7 @@ _CODES_OF_USER = (
     .order_by(codes.c.issued_at, codes.c.id)
 )
 _REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
-_REDEMPTIONS_OF_USER = (
+_REDEMPTIONS_OF_USER = HotStatement(
     select(redemptions)
     .where(
         redemptions.c.offer_id == bindparam("offer_id"),
@@ -292,8 +299,8 @@ class Repository:
         ).scalar_one()
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
-        return [_code(row) for row in rows]
+        rows = _CODES_OF_USER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
+        return [_code_of(row) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
         row = conn.execute(
@@ -419,10 +426,8 @@ class Repository:
         values = {"offer_id": offer_id, "user_norm": user_norm}
         if code_ids:
             values["code_ids"] = list(code_ids)
-            rows = conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)
-        else:
-            rows = conn.execute(_REDEMPTIONS_OF_USER, values)
-        return [_redemption(row) for row in rows]
+            return [_redemption(row) for row in conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)]
+        return [_redemption_of(row) for row in _REDEMPTIONS_OF_USER.rows(conn, values)]
 
     def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:
         rows = conn.execute(
