@@ -26,11 +26,20 @@ class _Compiled:
         self.positions: tuple[str, ...] | None = (
             tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         )
-        columns = list(statement.selected_columns)
-        self.names = tuple(column.key for column in columns)
-        self.processors: list[Callable[[Any], Any] | None] = [
-            column.type._cached_result_processor(dialect, None) for column in columns
-        ]
+        self.dialect = dialect
+        self.columns = list(statement.selected_columns)
+        self.names = tuple(column.key for column in self.columns)
+        # Filled from the first cursor's description: some processors depend on the driver's
+        # column type codes (PostgreSQL numeric OIDs), as in SQLAlchemy's own result setup.
+        self.processors: list[Callable[[Any], Any] | None] | None = None
+
+    def processors_for(self, description: Any) -> list[Callable[[Any], Any] | None]:
+        if self.processors is None:
+            self.processors = [
+                column.type._cached_result_processor(self.dialect, entry[1])
+                for column, entry in zip(self.columns, description, strict=True)
+            ]
+        return self.processors
 
 
 class HotStatement:
@@ -58,9 +67,10 @@ class HotStatement:
         try:
             cursor.execute(compiled.sql, values)
             fetched = cursor.fetchall()
+            processors = compiled.processors_for(cursor.description)
         finally:
             cursor.close()
-        names, processors = compiled.names, compiled.processors
+        names = compiled.names
         if not any(processors):
             return [dict(zip(names, row, strict=True)) for row in fetched]
         return [
