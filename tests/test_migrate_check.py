@@ -3,6 +3,8 @@ still migrated by Alembic."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
@@ -14,10 +16,20 @@ def test_heads_read_from_the_scripts_match_alembic() -> None:
     assert script_heads() == set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
-def test_upgrade_from_empty_and_from_an_older_revision(db_url: str) -> None:
-    engine = create_db_engine(db_url)
+def test_a_new_database_is_not_at_head_until_upgraded(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'new.db'}")
     try:
         assert not _at_head(engine)  # no alembic_version table yet
+        upgrade(engine)
+        assert _at_head(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_an_older_revision(db_url: str) -> None:
+    # The PostgreSQL database of the session may be migrated already: upgrade first.
+    engine = create_db_engine(db_url)
+    try:
         upgrade(engine)
         assert _at_head(engine)
         assert "state_version" in inspect(engine).get_table_names()
