@@ -34,6 +34,7 @@ def _rule_engine() -> Any:
 
     return rule_engine
 
+
 __all__ = [
     "BasketRule",
     "basket_context",
