@@ -463,7 +463,7 @@ class MockService:
                 return Outcome(empty, [error]) if error.key == "unknown_offer" else _raise(error)
             norm = normalise_user(user_id)
             held = self.repo.codes_of_user(conn, offer.id, norm)
-            records = self.repo.redemptions_of_user(conn, offer.id, norm, [c.id for c in held])
+            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
             if not held and not records:
                 return Outcome(
                     empty,
@@ -517,7 +517,7 @@ class MockService:
                 return Outcome(empty, [error]) if error.key == "unknown_offer" else _raise(error)
             norm = normalise_user(user_id)
             held = self.repo.codes_of_user(conn, offer.id, norm)
-            records = self.repo.redemptions_of_user(conn, offer.id, norm, [c.id for c in held])
+            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
         if not held and not records:
             return Outcome(
                 empty,
@@ -603,7 +603,7 @@ class MockService:
             if not held:
                 return Outcome(None)
             code = held[-1]
-            records = self.repo.redemptions_of_user(conn, offer.id, norm, [c.id for c in held])
+            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
         return Outcome(
             {
                 "code": code.code,

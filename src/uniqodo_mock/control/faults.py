@@ -232,12 +232,31 @@ class FaultBook:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.is_error_code = is_error_code
+        # Every request asks decide(); most rules (the fixtures' magic codes) match one code
+        # only. Indexing them by normalised code makes a request that carries no magic code
+        # look at the code-less rules alone, instead of testing every rule (~50 µs with 30).
+        self._by_code: dict[str, list[FaultRule]] = {}
+        self._codeless: list[FaultRule] = []
+
+    def _reindex(self) -> None:
+        """Rebuild the index after any change to the rule set (called under the lock)."""
+        by_code: dict[str, list[FaultRule]] = {}
+        codeless: list[FaultRule] = []
+        for rule in self._rules.values():  # creation order: lists stay sorted by id
+            if rule.target != "api":
+                continue
+            if "code" in rule.spec:
+                by_code.setdefault(_norm(rule.spec["code"]), []).append(rule)
+            else:
+                codeless.append(rule)
+        self._by_code, self._codeless = by_code, codeless
 
     def add(self, body: Any) -> FaultRule:
         rule = parse_rule(body, 0, self.is_error_code)
         with self._lock:
             rule.id = next(self._ids)
             self._rules[rule.id] = rule
+            self._reindex()
         return rule
 
     def list(self) -> list[FaultRule]:
@@ -247,17 +266,32 @@ class FaultBook:
 
     def delete(self, rule_id: int) -> bool:
         with self._lock:
-            return self._rules.pop(rule_id, None) is not None
+            found = self._rules.pop(rule_id, None) is not None
+            self._reindex()
+            return found
 
     def clear(self) -> int:
         with self._lock:
             count = len(self._rules)
             self._rules.clear()
+            self._reindex()
             return count
 
     def _prune(self) -> None:
-        for rule_id in [r.id for r in self._rules.values() if r.expired]:
+        expired = [r.id for r in self._rules.values() if r.expired]
+        for rule_id in expired:
             del self._rules[rule_id]
+        if expired:
+            self._reindex()
+
+    def _candidates(self, code: str | None) -> list[FaultRule]:
+        """The API rules that may match a request carrying ``code``, in creation order."""
+        coded = self._by_code.get(_norm(code)) if code else None
+        if not coded:
+            return self._codeless
+        if not self._codeless:
+            return coded
+        return sorted((*self._codeless, *coded), key=lambda rule: rule.id)
 
     def _fires(self, rule: FaultRule) -> bool:
         probability = rule.get("probability")
@@ -268,9 +302,13 @@ class FaultBook:
         with self._lock:
             if not self._rules:
                 return None
-            self._prune()
-            for rule in self._rules.values():
-                if rule.target != "api" or not rule.matches(operation, path, code):
+            candidates = self._candidates(code)
+            if any(rule.expired for rule in candidates):
+                # Expired rules never match: drop every expired rule (and re-index).
+                self._prune()
+                candidates = self._candidates(code)
+            for rule in candidates:
+                if not rule.matches(operation, path, code):
                     continue
                 decision = self._rate_limit(rule)
                 if decision is False:

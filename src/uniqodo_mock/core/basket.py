@@ -19,11 +19,21 @@ import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import rule_engine
+from typing import TYPE_CHECKING, Any
 
 from uniqodo_mock.core.errors import VendorError
+
+if TYPE_CHECKING:
+    import rule_engine
+
+
+def _rule_engine() -> Any:
+    """rule_engine, imported on first use: importing it builds its parser tables (~1.3 s), which
+    ``serve`` must not pay at start when no offer has basket rules."""
+    import rule_engine
+
+    return rule_engine
+
 
 __all__ = [
     "BasketRule",
@@ -49,14 +59,15 @@ class BasketRule:
 
 def _engine_context() -> rule_engine.Context:
     # Unknown symbols are null instead of an error: a basket may omit any field.
-    return rule_engine.Context(default_value=None)
+    return _rule_engine().Context(default_value=None)
 
 
 def compile_rule(text: str) -> rule_engine.Rule:
     """Parse one rule; raises ``ValueError`` with the parser's own message when it does not parse."""
+    engine = _rule_engine()
     try:
-        return rule_engine.Rule(text, context=_engine_context())
-    except rule_engine.errors.EngineError as error:
+        return engine.Rule(text, context=_engine_context())
+    except engine.errors.EngineError as error:
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         raise ValueError(f"{type(error).__name__}: {message}") from None
 
@@ -143,11 +154,12 @@ def check_basket_rules(
     if not rules:
         return
     context = basket_context(params, now)
+    engine_error = _rule_engine().errors.EngineError
     for rule in rules:
         try:
             met = bool(rule.compiled.matches(context))
             why = f"basket rule {rule.name!r} ({rule.text}) is not met"
-        except rule_engine.errors.EngineError as error:
+        except engine_error as error:
             # Missing or mistyped data (null > 10): the basket cannot meet the rule.
             met = False
             why = f"basket rule {rule.name!r} ({rule.text}) could not be evaluated: {error}"

@@ -4,13 +4,17 @@ API, at the root) and ``openapi/admin.yaml`` (``/__admin``), with every error in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import copy
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.spec import Specification
 
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
@@ -72,30 +76,8 @@ def create_app(
         "uniqodo_mock.mock.email": EmailApi(runtime.service),
     }
     resolver = _HandlerResolver(handlers)
-    app.add_api(
-        "uniqodo.yaml",
-        base_path="",
-        resolver=resolver,
-        strict_validation=False,
-        validate_responses=False,
-        validator_map={"parameter": NamedParameterValidator},
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
-        name="uniqodo",
-    )
-    app.add_api(
-        "admin.yaml",
-        base_path="/__admin",
-        resolver=resolver,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
-        name="admin",
-    )
-    app.add_api(
-        "email.yaml",
-        base_path="/__email",
-        resolver=resolver,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
-        name="email",
-    )
+    with _packaged_specs_trusted():
+        _add_apis(app, resolver)
     shapes = PathShapes(load_spec("uniqodo.yaml"))
     catalogue_of = lambda: runtime.service.catalogue  # noqa: E731 - the catalogue in force
     # Middlewares, outermost first (each add goes just inside the previous one):
@@ -141,3 +123,72 @@ def create_app(
 def create_app_from_environment() -> connexion.AsyncApp:
     """The app of one worker process of ``uniqodo-mock serve --workers N``."""
     return create_app(MockConfig.from_environment())
+
+
+def _spec_for_connexion(name: str) -> dict[str, Any]:
+    """The parsed spec, for connexion: handing it a file made it parse the YAML again with the
+    pure-Python parser (three specs, ~1.5 s of start-up). The specs use no Jinja templating and
+    no external ``$ref``, so the dict is what connexion would have built. A deep copy: connexion
+    may alter what it is given and ``load_spec`` is shared."""
+    return copy.deepcopy(load_spec(name))
+
+
+def _add_apis(app: connexion.AsyncApp, resolver: Resolver) -> None:
+    app.add_api(
+        _spec_for_connexion("uniqodo.yaml"),
+        base_path="",
+        resolver=resolver,
+        strict_validation=False,
+        validate_responses=False,
+        validator_map={"parameter": NamedParameterValidator},
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="uniqodo",
+    )
+    app.add_api(
+        _spec_for_connexion("admin.yaml"),
+        base_path="/__admin",
+        resolver=resolver,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="admin",
+    )
+    app.add_api(
+        _spec_for_connexion("email.yaml"),
+        base_path="/__email",
+        resolver=resolver,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        name="email",
+    )
+
+
+# connexion validates every spec against the OpenAPI schema when it loads it (~0.25 s each, most
+# of start-up after the imports). The specs shipped in openapi/ are validated by the test suite
+# (tests/test_spec.py, every file); only those are trusted, and only while create_app adds them
+# on this thread. A spec folder given by $UNIQODO_MOCK_SPEC_DIR is always validated.
+_trust = threading.local()
+
+
+def _install_trusting_validator() -> None:
+    original = Specification._validate_spec
+    if getattr(original, "uqm_trusting", False):
+        return
+
+    def validate(cls: type[Specification], spec: dict[str, Any]) -> None:
+        if getattr(_trust, "active", False):
+            return
+        original.__func__(cls, spec)
+
+    validate.uqm_trusting = True  # type: ignore[attr-defined]
+    Specification._validate_spec = classmethod(validate)  # type: ignore[method-assign,assignment]
+
+
+@contextlib.contextmanager
+def _packaged_specs_trusted() -> Iterator[None]:
+    if os.environ.get("UNIQODO_MOCK_SPEC_DIR"):
+        yield
+        return
+    _install_trusting_validator()
+    _trust.active = True
+    try:
+        yield
+    finally:
+        _trust.active = False

@@ -30,6 +30,7 @@ __all__ = ["FastPathMiddleware"]
 logger = logging.getLogger("uniqodo_mock.errors")
 
 _MAX_INT64 = 2**63 - 1
+_MEMO_SIZE = 4096  # parameter verdicts kept per route (bounded: clients probe many values)
 
 
 class _Operation:
@@ -53,9 +54,25 @@ class _Operation:
         self.required_query = {
             p["name"] for p in params if p["in"] == "query" and p.get("required")
         }
+        self._path_memo: dict[tuple[str, str], Any] = {}
+        self._query_memo: dict[tuple[str, str], bool] = {}
 
     def path_value(self, name: str, raw: str) -> Any:
         """The parameter as connexion would pass it, or None when not certainly valid."""
+        # Integrations repeat the same keys and offers: a schema check costs ~40 µs, a lookup
+        # ~0.1 µs. The verdict depends on (name, raw) alone; the memo is bounded.
+        key = (name, raw)
+        try:
+            return self._path_memo[key]
+        except KeyError:
+            pass
+        value = self._path_value(name, raw)
+        if len(self._path_memo) >= _MEMO_SIZE:
+            self._path_memo.clear()
+        self._path_memo[key] = value
+        return value
+
+    def _path_value(self, name: str, raw: str) -> Any:
         kind = self.path_types.get(name)
         if kind == "integer":
             if not raw.isascii() or not raw.isdigit() or raw.startswith("0"):
@@ -82,14 +99,22 @@ class _Operation:
         for key, value in pairs:
             if key in params:
                 return None  # repeated: let connexion decide
-            if key in self.query and (
-                self.query_types.get(key) != "string" or not self.query[key].is_valid(value)
-            ):
+            if key in self.query and not self._query_valid(key, value):
                 return None
             params[key] = value
         if not self.required_query.issubset(params):
             return None
         return params
+
+    def _query_valid(self, name: str, value: str) -> bool:
+        key = (name, value)
+        verdict = self._query_memo.get(key)
+        if verdict is None:
+            verdict = self.query_types.get(name) == "string" and self.query[name].is_valid(value)
+            if len(self._query_memo) >= _MEMO_SIZE:
+                self._query_memo.clear()
+            self._query_memo[key] = verdict
+        return verdict
 
 
 def _resolve(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:

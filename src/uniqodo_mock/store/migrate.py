@@ -7,11 +7,15 @@ table makes the second upgrade a no-op, and on PostgreSQL an advisory lock seria
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "upgrade"]
 
@@ -20,6 +24,8 @@ _PG_LOCK_ID = 0x55514D31  # "UQM1": one advisory lock for the mock's migrations
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -29,6 +35,10 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database at ``engine`` to ``revision``."""
+    if revision == "head" and _at_head(engine):
+        return
+    from alembic import command
+
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
@@ -42,3 +52,42 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 connection.commit()
         return
     command.upgrade(config, revision)
+
+
+_REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+
+
+def script_heads() -> set[str]:
+    """The head revisions of the migration scripts, read from their text: importing Alembic
+    and building its script directory cost ~0.15 s of every start."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(source)
+        if down is not None:
+            parents.update(_QUOTED.findall(down.group(1)))
+    return revisions - parents
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the database already carries exactly the scripts' heads (one cheap query);
+    anything else, a missing table included, goes through Alembic."""
+    heads = script_heads()
+    if not heads:
+        return False
+    try:
+        with engine.connect() as connection:
+            stored = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except SQLAlchemyError:
+        return False
+    return stored == heads

@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union,
     update,
 )
 
@@ -30,6 +31,7 @@ from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.store.cache import VersionedCache
+from uniqodo_mock.store.hot import HotStatement
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -74,7 +76,10 @@ def _offer(row: Any) -> Offer:
 
 
 def _code(row: Any) -> Code:
-    m = row._mapping
+    return _code_of(row._mapping)
+
+
+def _code_of(m: Any) -> Code:
     return Code(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -93,7 +98,10 @@ def _code(row: Any) -> Code:
 
 
 def _redemption(row: Any) -> Redemption:
-    m = row._mapping
+    return _redemption_of(row._mapping)
+
+
+def _redemption_of(m: Any) -> Redemption:
     return Redemption(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -114,8 +122,8 @@ def _redemption(row: Any) -> Redemption:
 
 
 # Hot queries, built once: constructing a select() costs as much as running it from
-# SQLAlchemy's compiled cache.
-_CODES_OF_USER = (
+# SQLAlchemy's compiled cache; the non-expanding ones run on the driver cursor (store/hot.py).
+_CODES_OF_USER = HotStatement(
     select(codes)
     .where(
         codes.c.offer_id == bindparam("offer_id"),
@@ -124,11 +132,36 @@ _CODES_OF_USER = (
     .order_by(codes.c.issued_at, codes.c.id)
 )
 _REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
-_REDEMPTIONS_OF_USER = (
+_REDEMPTIONS_OF_USER = HotStatement(
     select(redemptions)
     .where(
         redemptions.c.offer_id == bindparam("offer_id"),
         redemptions.c.user_id_norm == bindparam("user_norm"),
+    )
+    .order_by(*_REDEMPTIONS_ORDER)
+)
+# A customer's redemptions of an offer: made as them, or of a code issued to them. Two index
+# seeks joined by id (an OR over both columns made SQLite scan the offer's redemptions); the
+# caller keeps the offer's rows (a code's redemptions are of its offer).
+_REDEMPTIONS_OF_CUSTOMER = HotStatement(
+    select(redemptions)
+    .where(
+        redemptions.c.id.in_(
+            union(
+                select(redemptions.c.id).where(
+                    redemptions.c.offer_id == bindparam("offer_id"),
+                    redemptions.c.user_id_norm == bindparam("user_norm"),
+                ),
+                select(redemptions.c.id).where(
+                    redemptions.c.code_id.in_(
+                        select(codes.c.id).where(
+                            codes.c.offer_id == bindparam("offer_id"),
+                            codes.c.issued_to_norm == bindparam("user_norm"),
+                        )
+                    )
+                ),
+            )
+        )
     )
     .order_by(*_REDEMPTIONS_ORDER)
 )
@@ -153,16 +186,17 @@ class Repository:
     def __init__(self, engine: Engine, *, cache_ttl: float = 0.1) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._read_engine = engine.execution_options(uqm_readonly=True)
         # Keys, offers and authorisations are read on every request and rarely change.
         self.cache = VersionedCache(cache_ttl)
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(uqm_readonly=True)
-            with conn.begin():
-                yield conn
+        # The read-only option is set on an engine view once: setting it per connection ran
+        # SQLAlchemy's option events on every request.
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -291,8 +325,8 @@ class Repository:
         ).scalar_one()
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
-        return [_code(row) for row in rows]
+        rows = _CODES_OF_USER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
+        return [_code_of(row) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
         row = conn.execute(
@@ -418,10 +452,16 @@ class Repository:
         values = {"offer_id": offer_id, "user_norm": user_norm}
         if code_ids:
             values["code_ids"] = list(code_ids)
-            rows = conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)
-        else:
-            rows = conn.execute(_REDEMPTIONS_OF_USER, values)
-        return [_redemption(row) for row in rows]
+            return [_redemption(row) for row in conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)]
+        return [_redemption_of(row) for row in _REDEMPTIONS_OF_USER.rows(conn, values)]
+
+    def redemptions_of_customer(
+        self, conn: Connection, offer_id: int, user_norm: str
+    ) -> list[Redemption]:
+        """Redemptions of the offer made by the user (as ``email``/user id) or of codes issued
+        to them: ``redemptions_of_user`` with the user's codes, in one statement."""
+        rows = _REDEMPTIONS_OF_CUSTOMER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
+        return [_redemption_of(row) for row in rows if row["offer_id"] == offer_id]
 
     def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:
         rows = conn.execute(

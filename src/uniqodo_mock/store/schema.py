@@ -145,7 +145,8 @@ codes = Table(
     Index("ix_codes_code_norm", "code_norm"),
     Index("ix_codes_offer_issued", "offer_id", "issued_at"),
     Index("ix_codes_offer_unissued", "offer_id", "issued_at", "origin"),
-    Index("ix_codes_offer_issued_to", "offer_id", "issued_to_norm"),
+    # Ends with the sort columns: one customer's codes in order by an index seek (0003s).
+    Index("ix_codes_offer_user_order", "offer_id", "issued_to_norm", "issued_at", "id"),
 )
 
 redemptions = Table(
@@ -172,7 +173,7 @@ redemptions = Table(
     Column("redemption_key", String(64), nullable=False),
     Column("awc_token", String(200), nullable=True),
     Column("tags", JSON, nullable=False, default=list),
-    Index("ix_redemptions_offer_user", "offer_id", "user_id_norm"),
+    Index("ix_redemptions_offer_user_order", "offer_id", "user_id_norm", "redeemed_at", "id"),
     Index("ix_redemptions_code", "code_id"),
 )
 
