@@ -24,7 +24,7 @@ from uniqodo_mock.core.code_csv import CodeRow, parse_codes_csv, write_codes_csv
 from uniqodo_mock.core.codes import new_redemption_key, new_val_key, normalise_code, normalise_user
 from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError, default_catalogue
-from uniqodo_mock.core.model import Account, Code, Offer
+from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery, round_money
 from uniqodo_mock.core.views import code_discount, format_end_date, offer_json, redemption_json
 from uniqodo_mock.feature_checks import DEFAULT_CHECKS
@@ -34,6 +34,8 @@ __all__ = ["MockService", "Outcome", "ServiceSettings", "ValidationContext"]
 
 # Parameters of the Redemption API the service reads itself; everything else is kept as sent.
 _REDEEM_KNOWN = {"orderId", "orderValue", "discount", "valKey", "currency"}
+# Query failures answered with the documented default values beside the error (docs 2.5).
+_ANSWERED_WITH_DEFAULTS = frozenset({"unknown_offer", "unknown_code"})
 _CUSTOM_PARAM = re.compile(r"^p\d+$")
 
 
@@ -447,35 +449,43 @@ class MockService:
         self.repo.enqueue_deliveries(conn, deliveries, now)
 
     # -- Queries --------------------------------------------------------------------------
+    def _customer_history(
+        self, conn: Connection, api_key: str, promotion_uuid: str, user_id: str
+    ) -> tuple[Offer, list[Code], list[Redemption]]:
+        """What both query operations read: the promotion, the codes issued to the user and the
+        user's redemptions. An unknown promotion or user raises (the callers answer it with
+        the documented default values beside the error)."""
+        account = self._distributor(conn, api_key)
+        offer = self._promotion(conn, promotion_uuid)
+        rules.check_distributor_may_promote(
+            account, offer, self.repo.is_authorised(conn, offer.id, account.distributor_id)
+        )
+        norm = normalise_user(user_id)
+        held = self.repo.codes_of_user(conn, offer.id, norm)
+        records = self.repo.redemptions_of_customer(conn, offer.id, norm)
+        if not held and not records:
+            raise VendorError(
+                "unknown_code",
+                f"user {user_id!r} has no code or redemption on promotion {promotion_uuid}",
+                parameter="userId",
+                looked_up=user_id,
+            )
+        return offer, held, records
+
     def publisher_query(self, api_key: str, promotion_uuid: str, user_id: str) -> Outcome:
         """Code Query: the user's redemptions on a promotion, the offer, and an error when the
         user's code can no longer be used."""
         empty = {"redemption": {"records": [], "total": 0}, "offer": None}
         now = self.clock.now()
         with self.repo.read() as conn:
-            account = self._distributor(conn, api_key)
             try:
-                offer = self._promotion(conn, promotion_uuid)
-                rules.check_distributor_may_promote(
-                    account, offer, self.repo.is_authorised(conn, offer.id, account.distributor_id)
+                offer, held, records = self._customer_history(
+                    conn, api_key, promotion_uuid, user_id
                 )
             except VendorError as error:
-                return Outcome(empty, [error]) if error.key == "unknown_offer" else _raise(error)
-            norm = normalise_user(user_id)
-            held = self.repo.codes_of_user(conn, offer.id, norm)
-            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
-            if not held and not records:
-                return Outcome(
-                    empty,
-                    [
-                        VendorError(
-                            "unknown_code",
-                            f"no code of promotion {promotion_uuid} was issued to {user_id!r}",
-                            parameter="userId",
-                            looked_up=user_id,
-                        )
-                    ],
-                )
+                if error.key in _ANSWERED_WITH_DEFAULTS:
+                    return Outcome(empty, [error])
+                raise
             code = held[-1] if held else None
             data = {
                 "redemption": {
@@ -507,29 +517,14 @@ class MockService:
             "redemption": {"records": [], "total": 0},
         }
         with self.repo.read() as conn:
-            account = self._distributor(conn, api_key)
             try:
-                offer = self._promotion(conn, promotion_uuid)
-                rules.check_distributor_may_promote(
-                    account, offer, self.repo.is_authorised(conn, offer.id, account.distributor_id)
+                _offer, _held, records = self._customer_history(
+                    conn, api_key, promotion_uuid, user_id
                 )
             except VendorError as error:
-                return Outcome(empty, [error]) if error.key == "unknown_offer" else _raise(error)
-            norm = normalise_user(user_id)
-            held = self.repo.codes_of_user(conn, offer.id, norm)
-            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
-        if not held and not records:
-            return Outcome(
-                empty,
-                [
-                    VendorError(
-                        "unknown_code",
-                        f"user {user_id!r} has no code or redemption on promotion {promotion_uuid}",
-                        parameter="userId",
-                        looked_up=user_id,
-                    )
-                ],
-            )
+                if error.key in _ANSWERED_WITH_DEFAULTS:
+                    return Outcome(empty, [error])
+                raise
         return Outcome(
             {
                 "total_discount_value": _plain(round_money(sum(r.discount_value for r in records))),

@@ -197,6 +197,10 @@ def show_call(receiver_url: str, token: str | None, call_id: int, as_json: bool)
             call = client.show(call_id)
     except (ReceiverError, OSError) as exc:
         _fail(exc)
+    _print_call(call, as_json)
+
+
+def _print_call(call: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _emit_json(call)
     else:
@@ -226,10 +230,7 @@ def wait_call(
         sys.exit(1)
     except (ReceiverError, OSError) as exc:
         _fail(exc)
-    if as_json:
-        _emit_json(call)
-    else:
-        click.echo(_detail(call))
+    _print_call(call, as_json)
 
 
 @calls.command("clear")
