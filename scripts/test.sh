@@ -29,7 +29,10 @@ fi
 
 say "installing the project and its test dependencies into .venv"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# (this machine's pip configuration names local package folders that may not exist: pip warns
+# about each on every run; those lines are noise, pip's own failures still end the script)
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 say "ruff"
 .venv/bin/ruff check src tests benchmarks
