@@ -76,6 +76,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per route (best kept)")
     parser.add_argument("--only-default", action="store_true", help="fast path + cache only")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="database URL to use instead of SQLite in a temporary directory (its data is "
+        "replaced by the default fixtures)",
+    )
     args = parser.parse_args()
     print(
         "| fast path | read cache | code µs CPU | code req/s/core | query µs CPU | query req/s/core |"
@@ -88,13 +94,19 @@ def main() -> None:
     )
     for fast, ttl in configs:
         with tempfile.TemporaryDirectory() as tmp:
-            config = MockConfig(db_url=f"sqlite:///{tmp}/b.db", fast_path=fast, read_cache_ttl=ttl)
+            config = MockConfig(
+                db_url=args.db or f"sqlite:///{tmp}/b.db",
+                fast_path=fast,
+                read_cache_ttl=ttl,
+                reset_fixtures=args.db is not None,
+            )
             runtime = build_runtime(config)
             app = create_app(runtime=runtime)
             costs = [
                 asyncio.run(cpu_cost(app, p, q, args.requests, args.rounds))
                 for p, q in ROUTES.values()
             ]
+            runtime.repo.close()
             runtime.engine.dispose()
         on = {True: "on", False: "off"}
         cells = " | ".join(f"{c * 1e6:,.0f} | {1 / c:,.0f}" for c in costs)

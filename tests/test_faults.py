@@ -82,11 +82,16 @@ def test_sigkill_mid_load_loses_no_acknowledged_redemption(db_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_going_away_gives_503_then_recovers(pg_database: str) -> None:
+@pytest.mark.parametrize("pre_ping", ["1", "0"], ids=["pre-ping", "no-pre-ping"])
+def test_postgresql_going_away_gives_503_then_recovers(pg_database: str, pre_ping: str) -> None:
     name = urlsplit(pg_database).path.lstrip("/")
     admin = "postgresql://postgres@127.0.0.1:5432/test"
     redeem = f"/redeem/{KEY}/AB12E3GH/1?orderId=o1&orderValue=20"
-    with mock_server(pg_database) as server, psycopg.connect(admin, autocommit=True) as pg:
+    env = {"UNIQODO_MOCK_DB_PRE_PING": pre_ping}
+    with (
+        mock_server(pg_database, env=env) as server,
+        psycopg.connect(admin, autocommit=True) as pg,
+    ):
         pg.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         try:
             pg.execute(

@@ -68,3 +68,30 @@ def test_nul_and_long_values_are_storable(db_url: str) -> None:
     assert call is not None and call.params[0].value == "v" * 10_000
     assert call.params[0].name == "n\x00"  # exact in the JSON copy
     engine.dispose()
+
+
+def test_a_batch_indexes_each_parameter_under_its_own_call(db_url: str) -> None:
+    engine = create_db_engine(db_url)
+    upgrade_schema(engine)
+    store = CallStore(engine)
+    ids = store.insert_many(
+        [
+            _call("/a", ("code", "A1"), ("orderId", "o1")),
+            _call("/b"),  # no parameters in the middle of the batch
+            _call("/c", ("code", "C1"), ("orderId", "o3"), ("code", "C2")),
+        ]
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT call_id, name, value FROM receiver_call_params ORDER BY id")
+        ).all()
+    assert sorted(tuple(row) for row in rows) == sorted(
+        [
+            (ids[0], "code", "A1"),
+            (ids[0], "orderId", "o1"),
+            (ids[2], "code", "C1"),
+            (ids[2], "orderId", "o3"),
+            (ids[2], "code", "C2"),
+        ]
+    )
+    engine.dispose()

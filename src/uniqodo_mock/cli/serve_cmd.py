@@ -142,6 +142,7 @@ def serve(
         app = create_app(runtime=runtime)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
+    runtime.repo.close()
     runtime.engine.dispose()
     # Several worker processes: each builds its app from the environment.
     config.export_to_environment()

@@ -78,18 +78,37 @@ def envelope_bytes(data: Any, entries: list[dict[str, Any]]) -> bytes:
     )
 
 
+_JSON_CONTENT_TYPE = (b"content-type", JSON_MEDIA_TYPE.encode("latin-1"))
+
+
+class _EnvelopeResponse(Response):
+    """A JSON ``Response`` built without starlette's general header set-up (~5 µs per request
+    on the hot routes): the body is bytes already and the headers are known. Same headers,
+    in the same order, as ``Response(body, media_type=JSON_MEDIA_TYPE, headers=...)``."""
+
+    media_type = JSON_MEDIA_TYPE
+
+    def __init__(self, body: bytes, status: int, headers: Mapping[str, str] | None) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        raw = (
+            [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            if headers
+            else []
+        )
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.append(_JSON_CONTENT_TYPE)
+        self.raw_headers = raw
+
+
 def envelope_response(
     data: Any,
     entries: list[dict[str, Any]],
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    return Response(
-        envelope_bytes(data, entries),
-        status_code=status,
-        headers=dict(headers or {}),
-        media_type=JSON_MEDIA_TYPE,
-    )
+    return _EnvelopeResponse(envelope_bytes(data, entries), status, headers)
 
 
 def json_response(

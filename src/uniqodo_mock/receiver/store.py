@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, exists, func, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from uniqodo_mock.receiver.filters import CallFilter
@@ -19,6 +19,11 @@ from uniqodo_mock.receiver.model import Param, RecordedCall, Verdict
 from uniqodo_mock.receiver.tables import PARAM_NAME_MAX, PARAM_VALUE_MAX, call_params, calls
 
 __all__ = ["CallStore"]
+
+_INSERT_PARAMS_UNNEST = text(
+    "INSERT INTO receiver_call_params (call_id, name, value) "
+    "SELECT * FROM unnest(CAST(:ids AS BIGINT[]), CAST(:names AS TEXT[]), CAST(:values AS TEXT[]))"
+)
 
 
 def _text(value: str) -> str:
@@ -68,20 +73,40 @@ class CallStore:
                 insert(calls).returning(calls.c.id, sort_by_parameter_order=True), rows
             )
             ids = [row[0] for row in result]
-            index_rows = [
-                {
-                    "call_id": call_id,
-                    "name": _text(p.name[:PARAM_NAME_MAX]),
-                    "value": _text(p.value[:PARAM_VALUE_MAX]),
-                }
-                for call_id, record in zip(ids, records, strict=True)
-                for p in record.params
-            ]
-            if index_rows:
-                conn.execute(insert(call_params), index_rows)
+            if conn.dialect.name == "postgresql":
+                self._index_params_postgresql(conn, ids, records)
+            else:
+                index_rows = [
+                    {
+                        "call_id": call_id,
+                        "name": _text(p.name[:PARAM_NAME_MAX]),
+                        "value": _text(p.value[:PARAM_VALUE_MAX]),
+                    }
+                    for call_id, record in zip(ids, records, strict=True)
+                    for p in record.params
+                ]
+                if index_rows:
+                    conn.execute(insert(call_params), index_rows)
         for call_id, record in zip(ids, records, strict=True):
             record.id = call_id
         return ids
+
+    @staticmethod
+    def _index_params_postgresql(
+        conn: Connection, ids: Sequence[int], records: Sequence[RecordedCall]
+    ) -> None:
+        # One statement with three arrays: an executemany sends one statement per parameter
+        # row (psycopg pipeline), ~12 per call, which was most of the batch's CPU time.
+        call_ids: list[int] = []
+        names: list[str] = []
+        values: list[str] = []
+        for call_id, record in zip(ids, records, strict=True):
+            for p in record.params:
+                call_ids.append(call_id)
+                names.append(_text(p.name[:PARAM_NAME_MAX]))
+                values.append(_text(p.value[:PARAM_VALUE_MAX]))
+        if call_ids:
+            conn.execute(_INSERT_PARAMS_UNNEST, {"ids": call_ids, "names": names, "values": values})
 
     def delete(self, call_filter: CallFilter) -> int:
         """Delete the matching calls (all of them for an empty filter); return how many.

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_DB_URL", "create_db_engine", "default_db_url", "is_sqlite"]
+__all__ = [
+    "DEFAULT_DB_URL",
+    "create_db_engine",
+    "default_db_url",
+    "is_sqlite",
+    "pre_ping_enabled",
+]
 
 DEFAULT_DB_URL = "sqlite:///uniqodo-mock.db"
 
@@ -25,6 +31,19 @@ DEFAULT_DB_URL = "sqlite:///uniqodo-mock.db"
 def default_db_url() -> str:
     """The database URL used when none is given: ``$UNIQODO_MOCK_DB`` or a local SQLite file."""
     return os.environ.get("UNIQODO_MOCK_DB", DEFAULT_DB_URL)
+
+
+def pre_ping_enabled() -> bool:
+    """``$UNIQODO_MOCK_DB_PRE_PING`` (default on): test each pooled PostgreSQL connection with a
+    round trip before use. Off saves that round trip per request; a connection broken while idle
+    (server restart) then fails one request with the usual 503, and SQLAlchemy replaces the
+    whole pool on that disconnect, so the next request succeeds."""
+    return os.environ.get("UNIQODO_MOCK_DB_PRE_PING", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -49,7 +68,7 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) 
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # A bare postgresql:// URL means psycopg 3, the driver this project ships with.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", pre_ping_enabled())
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(parsed, **kwargs)

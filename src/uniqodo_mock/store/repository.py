@@ -32,6 +32,7 @@ from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.store.cache import VersionedCache
 from uniqodo_mock.store.hot import HotStatement
+from uniqodo_mock.store.readconn import ThreadReadConnections, supports_thread_reads
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -187,6 +188,10 @@ class Repository:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
         self._read_engine = engine.execution_options(uqm_readonly=True)
+        # SQLite files: reads on a connection kept per thread (no pool checkout per request).
+        self._thread_reads = (
+            ThreadReadConnections(engine) if supports_thread_reads(engine) else None
+        )
         # Keys, offers and authorisations are read on every request and rarely change.
         self.cache = VersionedCache(cache_ttl)
 
@@ -195,8 +200,17 @@ class Repository:
     def read(self) -> Iterator[Connection]:
         # The read-only option is set on an engine view once: setting it per connection ran
         # SQLAlchemy's option events on every request.
+        if self._thread_reads is not None:
+            with self._thread_reads.read() as conn:
+                yield conn
+            return
         with self._read_engine.connect() as conn, conn.begin():
             yield conn
+
+    def close(self) -> None:
+        """Release the connections kept for reads (the engine's pool is the caller's)."""
+        if self._thread_reads is not None:
+            self._thread_reads.close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -1,0 +1,127 @@
+"""Read transactions on a connection kept per thread (SQLite files only).
+
+Checking a connection out of the pool and building SQLAlchemy's ``Connection`` with its
+begin/commit events cost ~60 µs per request, more than the reads themselves. For SQLite files
+each thread keeps one ``Connection`` of a sibling engine (``NullPool``: the connection is owned
+by the thread, not shared with the write pool) and the transaction is driven on the driver:
+``BEGIN`` (deferred: takes no lock, never queues behind a writer) … ``COMMIT``. SQLAlchemy's own
+transaction on that ``Connection`` is opened once and never ended, so ``conn.execute`` does not
+autobegin; the sibling engine has no begin listener, so that opening sends nothing.
+
+Writes are untouched: they use the main engine's pool and ``BEGIN IMMEDIATE``. A connection that
+fails (invalidated by SQLAlchemy, or its rollback fails) is closed and replaced on the thread's
+next read, so a broken connection costs one failed request, as with the pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+__all__ = ["ThreadReadConnections", "supports_thread_reads"]
+
+
+def supports_thread_reads(engine: Engine) -> bool:
+    """True for SQLite file databases (``:memory:`` is one database per connection)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    database = engine.url.database
+    return bool(database) and database != ":memory:" and "mode=memory" not in str(database)
+
+
+class ThreadReadConnections:
+    """One read ``Connection`` per thread over a sibling engine of ``engine``."""
+
+    def __init__(self, engine: Engine, *, busy_timeout_ms: int = 10_000) -> None:
+        self._engine = create_engine(
+            engine.url,
+            poolclass=NullPool,
+            # Marks the connection read-only for the read cache, as Repository's engine view.
+            execution_options={"uqm_readonly": True},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        )
+
+        @event.listens_for(self._engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Transactions are begun by read() below, never implicitly by the driver.
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+        self._local = threading.local()
+        # Every connection made, so close() can release them all (weak: a finished thread's
+        # connection goes away with it).
+        self._all: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._engine.connect()
+            conn.begin()  # SQLAlchemy's transaction: held open for the connection's life
+            self._local.conn = conn
+            with self._lock:
+                self._all.add(conn)
+        return conn
+
+    def _discard(self, conn: Connection) -> None:
+        self._local.conn = None
+        # Already broken: whatever closing it raises, the next read opens a new one.
+        with contextlib.suppress(Exception):
+            conn.invalidate()
+            conn.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        conn = self._connection()
+        if getattr(self._local, "busy", False):
+            # A read nested in another read on this thread: a transaction of its own.
+            with self._engine.connect() as other:
+                other.exec_driver_sql("BEGIN")
+                try:
+                    yield other
+                finally:
+                    other.connection.driver_connection.rollback()
+            return
+        driver = conn.connection.driver_connection
+        try:
+            driver.execute("BEGIN")
+        except Exception:
+            self._discard(conn)
+            raise
+        self._local.busy = True
+        try:
+            yield conn
+        except BaseException:
+            self._local.busy = False
+            try:
+                driver.rollback()
+            except Exception:  # the caller's error is the one to report
+                self._discard(conn)
+            else:
+                if conn.invalidated:
+                    self._discard(conn)
+            raise
+        self._local.busy = False
+        try:
+            # Read-only: ending it with rollback or commit is the same; commit is cheaper.
+            driver.commit()
+        except Exception:
+            self._discard(conn)
+            raise
+
+    def close(self) -> None:
+        """Close every thread's connection (on shutdown, when no read is running)."""
+        with self._lock:
+            conns = list(self._all)
+            self._all.clear()
+        for conn in conns:
+            with contextlib.suppress(Exception):  # closing on shutdown is best effort
+                conn.close()
+        self._engine.dispose()
