@@ -19,6 +19,7 @@ from uniqodo_mock.control.faults import FaultDecision
 from uniqodo_mock.control.journal import JournalEntry
 from uniqodo_mock.core.codes import new_reference
 from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_entry
+from uniqodo_mock.mock.errors import error_key_for_status
 from uniqodo_mock.mock.exchange import Exchange
 
 __all__ = ["ControlMiddleware", "DroppedConnection", "current_request", "record_exchange"]
@@ -27,20 +28,6 @@ logger = logging.getLogger("uniqodo_mock.faults")
 
 _ADMIN = "/__admin"
 _MAX_CAPTURE = 256 * 1024
-# HTTP status of a fault → catalogue entry carrying its vendor number (as mock/errors.py does).
-_KEY_BY_STATUS = {
-    400: "invalid_parameter",
-    401: "unknown_api_key",
-    403: "wrong_key_kind",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_body",
-    429: "rate_limited",
-    503: "service_unavailable",
-}
-
-
 class DroppedConnection(BaseException):
     """Raised after the response started, so the server closes the connection mid-answer. A
     BaseException so that no error middleware renders it as a 500: it must reach the server,
@@ -148,7 +135,7 @@ class ControlMiddleware:
 
     async def _fault_answer(self, decision: FaultDecision, locale: str | None, send: Any) -> None:
         catalogue = self.runtime.service.catalogue
-        key = _KEY_BY_STATUS.get(decision.status or 0, "internal_error")
+        key = error_key_for_status(decision.status or 500)
         if decision.error_code is not None:
             key = _catalogue_key(catalogue, decision.error_code) or key
         entry = catalogue[key]

@@ -17,7 +17,7 @@ from uniqodo_mock.core.errors import ErrorCatalogue
 from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_entry
 from uniqodo_mock.mock.paths import PathShapes
 
-__all__ = ["install_error_handlers"]
+__all__ = ["error_key_for_status", "install_error_handlers"]
 
 logger = logging.getLogger("uniqodo_mock.errors")
 
@@ -35,6 +35,11 @@ _KEY_BY_STATUS = {
     429: "rate_limited",
     503: "service_unavailable",
 }
+
+
+def error_key_for_status(status: int) -> str:
+    """The catalogue entry whose vendor number travels with an HTTP status."""
+    return _KEY_BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_parameter")
 
 
 def _envelope(
@@ -92,7 +97,7 @@ def install_error_handlers(
 
     def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         status = exc.status or 400
-        key = _KEY_BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_parameter")
+        key = error_key_for_status(status)
         return _envelope(
             catalogue_of(), key, status, _locale(request), _clean_detail(exc.detail), exc.headers
         )
@@ -110,7 +115,7 @@ def install_error_handlers(
                     _locale(request),
                     f"Path parameter '{name}' {problem_text}.",
                 )
-        key = _KEY_BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_parameter")
+        key = error_key_for_status(status)
         detail = None if status in (404, 405) else _clean_detail(exc.detail)
         headers = dict(exc.headers or {})
         if status == 405 and shapes is not None:
