@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from uniqodo_mock.control.journal import JournalQuery
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig, build_runtime
 
@@ -86,7 +87,7 @@ def test_fast_and_connexion_answers_are_identical(apps: tuple[Any, Any], path: s
 
 def test_fast_path_serves_without_connexion_and_falls_back(tmp_path: Path) -> None:
     from uniqodo_mock.mock.api import VendorApi
-    from uniqodo_mock.mock.fastpath import FastPathMiddleware
+    from uniqodo_mock.mock.fastpath import FastPath, FastPathMiddleware
     from uniqodo_mock.specs import load_spec
 
     runtime = build_runtime(MockConfig(db_url=f"sqlite:///{tmp_path / 's.db'}"))
@@ -99,9 +100,11 @@ def test_fast_path_serves_without_connexion_and_falls_back(tmp_path: Path) -> No
 
     app = FastPathMiddleware(
         inner,
-        VendorApi(runtime.service),
-        load_spec("uniqodo.yaml"),
-        lambda: runtime.service.catalogue,
+        FastPath(
+            VendorApi(runtime.service),
+            load_spec("uniqodo.yaml"),
+            lambda: runtime.service.catalogue,
+        ),
     )
 
     async def run() -> list[httpx.Response]:
@@ -120,3 +123,70 @@ def test_fast_path_serves_without_connexion_and_falls_back(tmp_path: Path) -> No
     assert answers[1].json()["data"]["redemption"]["total"] == 0
     assert [a.status_code for a in answers[2:]] == [299, 299, 299]
     assert len(reached) == 3
+
+
+def _journal_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry without what differs between two runs (ids, times, references)."""
+    view = {k: v for k, v in entry.items() if k not in ("id", "at", "mock_now", "duration_ms")}
+    view["errors"] = [{k: v for k, v in e.items() if k != "reference"} for e in entry["errors"]]
+    return view
+
+
+def test_hot_lane_answers_and_journals_as_the_full_stack(tmp_path: Path) -> None:
+    """The hot lane (no fault rule can apply) and the full stack (a code-less fault rule that
+    matches nothing forces every request through the controls) give the same answers and
+    write the same journal entries."""
+    runtime = build_runtime(MockConfig(db_url=f"sqlite:///{tmp_path / 's.db'}"))
+    app = create_app(runtime=runtime)
+    journal = runtime.controls.journal
+    faults = runtime.controls.faults
+    # Without uid every call issues a new code (the pool count in later answers moves).
+    requests = [path for path in REQUESTS if path != f"/code/{KEY}/4883"]
+
+    async def run_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+            return [await c.get(path) for path in requests]
+
+    asyncio.run(run_all())  # issue codes first: both passes then see the same state
+    journal.clear()
+    assert not faults.may_apply(None)
+    hot_answers = asyncio.run(run_all())
+    hot_journal = [_journal_view(e.to_json()) for e in journal.query(JournalQuery(limit=100))]
+    journal.clear()
+
+    rule = faults.add({"path": "/nowhere", "status": 500})
+    assert faults.may_apply(None)
+    full_answers = asyncio.run(run_all())
+    full_journal = [_journal_view(e.to_json()) for e in journal.query(JournalQuery(limit=100))]
+    faults.delete(rule.id)
+    runtime.engine.dispose()
+
+    assert len(hot_journal) == len(requests)
+    assert [_comparable(a) for a in hot_answers] == [_comparable(a) for a in full_answers]
+    assert hot_journal == full_journal
+
+
+def test_hot_lane_steps_aside_for_a_matching_fault_rule(tmp_path: Path) -> None:
+    """A rule for one uid (a code-indexed rule) takes that request through the controls, which
+    apply it; other requests stay in the hot lane."""
+    runtime = build_runtime(MockConfig(db_url=f"sqlite:///{tmp_path / 's.db'}"))
+    app = create_app(runtime=runtime)
+    runtime.controls.faults.add({"code": "faulty@example.com", "status": 503})
+
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+            return [
+                await c.get(f"/code/{KEY}/4883?uid=faulty@example.com"),
+                await c.get(f"/code/{KEY}/4883?uid=fine@example.com"),
+            ]
+
+    faulty, fine = asyncio.run(run())
+    entries = runtime.controls.journal.query(JournalQuery(limit=10))
+    runtime.engine.dispose()
+    assert faulty.status_code == 503
+    assert faulty.json()["result"] == "failure"
+    assert fine.status_code == 200
+    assert fine.json()["result"] == "success"
+    newest, oldest = entries
+    assert oldest.fault is not None and oldest.status == 503
+    assert newest.fault is None and newest.code == "fine@example.com"

@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from uniqodo_mock.mock.control import _parse_query
+from uniqodo_mock.mock.control import parse_query
 
 
 @pytest.mark.parametrize(
@@ -28,4 +28,4 @@ from uniqodo_mock.mock.control import _parse_query
     ],
 )
 def test_same_as_parse_qsl(text: str) -> None:
-    assert _parse_query(text) == dict(parse_qsl(text))
+    assert parse_query(text) == dict(parse_qsl(text))

@@ -297,6 +297,14 @@ class FaultBook:
         probability = rule.get("probability")
         return probability is None or rule.rng.random() < probability
 
+    def may_apply(self, code: str | None) -> bool:
+        """Whether some API rule could match a request carrying ``code``: when not, ``decide``
+        is certain to answer None. Lock-free (the index is replaced whole on every change), so
+        the hot routes can ask it first."""
+        if self._codeless:
+            return True
+        return bool(code) and _norm(code) in self._by_code  # type: ignore[arg-type]
+
     def decide(self, operation: str | None, path: str, code: str | None) -> FaultDecision | None:
         """The first live API rule that matches and fires (rules are tried in creation order)."""
         with self._lock:

@@ -10,18 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from connexion import request
 from starlette.responses import Response
 
 from uniqodo_mock.core.errors import VendorError
-from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
+from uniqodo_mock.mock.envelope import (
+    envelope_body_response,
+    envelope_bytes,
+    error_entries,
+    status_for,
+)
 from uniqodo_mock.mock.exchange import Exchange
 from uniqodo_mock.service import MockService, Outcome
 
-__all__ = ["OPERATIONS", "VendorApi"]
+__all__ = ["OPERATIONS", "Answer", "VendorApi"]
 
 OPERATIONS = (
     "get_code",
@@ -37,6 +42,15 @@ OPERATIONS = (
 )
 
 
+class Answer(NamedTuple):
+    """An operation's answer: the status and envelope bytes, and the errors behind them."""
+
+    status: int
+    body: bytes
+    errors: list[VendorError]
+    entries: list[dict[str, Any]]
+
+
 class VendorApi:
     """The handlers of ``openapi/uniqodo.yaml``."""
 
@@ -46,6 +60,17 @@ class VendorApi:
         self.observers: list[Callable[[Exchange], None]] = []
 
     # -- plumbing -----------------------------------------------------------------------
+    def _evaluate(self, call: Callable[[], Outcome], params: dict[str, Any]) -> Answer:
+        """Run one service call and render its outcome in the envelope."""
+        try:
+            outcome = call()
+        except VendorError as error:
+            outcome = Outcome(None, [error])
+        catalogue = self.service.catalogue
+        entries = error_entries(outcome.errors, catalogue, params.get("locale"))
+        status = status_for(outcome.errors, catalogue)
+        return Answer(status, envelope_bytes(outcome.data, entries), outcome.errors, entries)
+
     def _answer(
         self,
         operation: str,
@@ -54,36 +79,44 @@ class VendorApi:
         *,
         api_key: str | None = None,
         code: str | None = None,
-        where: tuple[str, str] | None = None,
     ) -> Response:
         started = time.perf_counter()
-        try:
-            outcome = call()
-        except VendorError as error:
-            outcome = Outcome(None, [error])
-        catalogue = self.service.catalogue
-        entries = error_entries(outcome.errors, catalogue, params.get("locale"))
-        status = status_for(outcome.errors, catalogue)
-        response = envelope_response(outcome.data, entries, status)
+        answer = self._evaluate(call, params)
         if self.observers:
-            # ``where`` (method, path) comes from the fast path, which has no connexion request.
-            method, path = where or (request.method, request.url.path)
-            exchange = Exchange(
-                operation=operation,
-                method=method,
-                path=path,
-                params=params,
-                status=status,
-                errors=outcome.errors,
-                error_entries=entries,
-                api_key=api_key,
-                code=code,
-                at=datetime.now(UTC),
-                duration_ms=(time.perf_counter() - started) * 1000,
+            self.notify(
+                operation, request.method, request.url.path, params, answer, api_key, code, started
             )
-            for observer in self.observers:
-                observer(exchange)
-        return response
+        return envelope_body_response(answer.body, answer.status)
+
+    def notify(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        answer: Answer,
+        api_key: str | None,
+        code: str | None,
+        started: float,
+    ) -> None:
+        """Tell the observers (the request journal) about one exchange."""
+        if not self.observers:
+            return
+        exchange = Exchange(
+            operation=operation,
+            method=method,
+            path=path,
+            params=params,
+            status=answer.status,
+            errors=answer.errors,
+            error_entries=answer.entries,
+            api_key=api_key,
+            code=code,
+            at=datetime.now(UTC),
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        for observer in self.observers:
+            observer(exchange)
 
     @staticmethod
     def _query() -> dict[str, str]:
@@ -95,23 +128,20 @@ class VendorApi:
 
     # -- Code API -----------------------------------------------------------------------
     async def get_code(self, api_key: str, offer_id: int, **_: Any) -> Response:
-        return self.issue_code_response(api_key, offer_id, self._query())
-
-    def issue_code_response(
-        self,
-        api_key: str,
-        offer_id: int,
-        params: dict[str, str],
-        where: tuple[str, str] | None = None,
-    ) -> Response:
-        uid = params.get("uid") or None
+        params = self._query()
         return self._answer(
-            "get_code",
-            lambda: self.service.issue_code(api_key, offer_id, uid),
-            params,
-            api_key=api_key,
-            where=where,
+            "get_code", self._issue_code_call(api_key, offer_id, params), params, api_key=api_key
         )
+
+    def code_answer(self, api_key: str, offer_id: int, params: dict[str, str]) -> Answer:
+        """``GET /code`` answered without a response object (the hot lane sends the bytes)."""
+        return self._evaluate(self._issue_code_call(api_key, offer_id, params), params)
+
+    def _issue_code_call(
+        self, api_key: str, offer_id: int, params: dict[str, str]
+    ) -> Callable[[], Outcome]:
+        uid = params.get("uid") or None
+        return lambda: self.service.issue_code(api_key, offer_id, uid)
 
     # -- Offers API ---------------------------------------------------------------------
     async def list_offers(self, api_key: str, format: str = "json", **_: Any) -> Response:
@@ -172,22 +202,25 @@ class VendorApi:
 
     # -- Queries --------------------------------------------------------------------------
     async def publisher_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:
-        return self.publisher_query_response(api_key, promotion_uuid, self._query())
-
-    def publisher_query_response(
-        self,
-        api_key: str,
-        promotion_uuid: str,
-        params: dict[str, str],
-        where: tuple[str, str] | None = None,
-    ) -> Response:
+        params = self._query()
         return self._answer(
             "publisher_query",
-            lambda: self.service.publisher_query(api_key, promotion_uuid, params.get("userId", "")),
+            self._publisher_query_call(api_key, promotion_uuid, params),
             params,
             api_key=api_key,
-            where=where,
         )
+
+    def publisher_query_answer(
+        self, api_key: str, promotion_uuid: str, params: dict[str, str]
+    ) -> Answer:
+        """The publisher query answered without a response object (for the hot lane)."""
+        return self._evaluate(self._publisher_query_call(api_key, promotion_uuid, params), params)
+
+    def _publisher_query_call(
+        self, api_key: str, promotion_uuid: str, params: dict[str, str]
+    ) -> Callable[[], Outcome]:
+        user_id = params.get("userId", "")
+        return lambda: self.service.publisher_query(api_key, promotion_uuid, user_id)
 
     async def distributor_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:
         params = self._query()

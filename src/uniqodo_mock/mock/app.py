@@ -24,14 +24,15 @@ from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.email import EmailApi
 from uniqodo_mock.mock.errors import install_error_handlers
-from uniqodo_mock.mock.fastpath import FastPathMiddleware
+from uniqodo_mock.mock.fastpath import FastPath, FastPathMiddleware
+from uniqodo_mock.mock.hotlane import HotLane
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.mock.validation import NamedParameterValidator
 from uniqodo_mock.specs import load_spec, spec_dir
 
-__all__ = ["create_app", "create_app_from_environment"]
+__all__ = ["MockApp", "create_app", "create_app_from_environment"]
 
 
 class _HandlerResolver(Resolver):
@@ -50,9 +51,20 @@ class _HandlerResolver(Resolver):
             raise ImportError(f"no handler for operationId {operation_id!r}") from None
 
 
+class MockApp(connexion.AsyncApp):
+    """The connexion app with the hot lane (``mock/hotlane.py``) as its outermost layer."""
+
+    runtime: MockRuntime
+    vendor_api: VendorApi
+    hot_lane: HotLane
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.hot_lane(scope, receive, send)
+
+
 def create_app(
     config: MockConfig | None = None, *, runtime: MockRuntime | None = None
-) -> connexion.AsyncApp:
+) -> MockApp:
     """Build a mock server app. Opens and migrates the database and loads fixtures now, so the
     app answers its first request with the state ready."""
     runtime = runtime or build_runtime(config or MockConfig())
@@ -67,7 +79,7 @@ def create_app(
             for stop in reversed(runtime.on_shutdown):
                 await stop()
 
-    app = connexion.AsyncApp(__name__, specification_dir=str(spec_dir()), lifespan=lifespan)
+    app = MockApp(__name__, specification_dir=str(spec_dir()), lifespan=lifespan)
     vendor_api = VendorApi(runtime.service)
     admin_api = AdminApi(runtime)
     handlers: dict[str, Any] = {
@@ -97,14 +109,16 @@ def create_app(
         runtime=runtime,
         shapes=shapes,
     )
-    # ... the hot GET routes skip connexion's stack (same logic, same answers) ...
+    # ... the hot GET routes skip connexion's stack (same logic, same answers); before
+    # everything (the hot lane) unless a fault rule may apply, else here, behind the controls ...
+    fast_path = FastPath(
+        vendor_api, load_spec("uniqodo.yaml"), catalogue_of, enabled=runtime.config.fast_path
+    )
+    # In front of connexion's whole middleware object (its stack is built on first use, so
+    # the middlewares added here and below are in it).
+    app.hot_lane = HotLane(app.middleware, fast_path, runtime)
     app.add_middleware(
-        FastPathMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        vendor_api=vendor_api,
-        spec=load_spec("uniqodo.yaml"),
-        catalogue_of=catalogue_of,
-        enabled=runtime.config.fast_path,
+        FastPathMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, fast_path=fast_path
     )
     # ... and bodies are bounded in size and time before connexion reads them.
     app.add_middleware(
@@ -115,12 +129,12 @@ def create_app(
     )
     vendor_api.observers.append(record_exchange)
     install_error_handlers(app, catalogue_of, shapes)
-    app.runtime = runtime  # type: ignore[attr-defined]
-    app.vendor_api = vendor_api  # type: ignore[attr-defined]
+    app.runtime = runtime
+    app.vendor_api = vendor_api
     return app
 
 
-def create_app_from_environment() -> connexion.AsyncApp:
+def create_app_from_environment() -> MockApp:
     """The app of one worker process of ``uniqodo-mock serve --workers N``."""
     return create_app(MockConfig.from_environment())
 

@@ -17,7 +17,9 @@ from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
 
 __all__ = [
     "JSON_MEDIA_TYPE",
+    "envelope_body_response",
     "envelope_bytes",
+    "envelope_headers",
     "envelope_response",
     "error_entries",
     "error_entry",
@@ -109,6 +111,19 @@ def envelope_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     return _EnvelopeResponse(envelope_bytes(data, entries), status, headers)
+
+
+def envelope_body_response(
+    body: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A response for an envelope serialised already (``envelope_bytes``)."""
+    return _EnvelopeResponse(body, status, headers)
+
+
+def envelope_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The raw ASGI headers ``envelope_body_response(body)`` sends, for senders that write
+    ASGI messages themselves."""
+    return [(b"content-length", str(len(body)).encode("latin-1")), _JSON_CONTENT_TYPE]
 
 
 def json_response(

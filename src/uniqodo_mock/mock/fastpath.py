@@ -12,20 +12,20 @@ included). Only requests that connexion would accept are served here, so answers
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from jsonschema import Draft4Validator
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.responses import Response
 
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
-from uniqodo_mock.mock.api import VendorApi
-from uniqodo_mock.mock.envelope import envelope_response, error_entries
+from uniqodo_mock.mock.api import Answer, VendorApi
+from uniqodo_mock.mock.envelope import envelope_body_response, envelope_bytes, error_entries
 
-__all__ = ["FastPathMiddleware"]
+__all__ = ["FastPath", "FastPathMiddleware", "HotCall", "failure_headers"]
 
 logger = logging.getLogger("uniqodo_mock.errors")
 
@@ -126,16 +126,26 @@ def _resolve(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-class FastPathMiddleware:
+class HotCall(NamedTuple):
+    """A hot-route request the fast path will answer: what it is, and how to answer it."""
+
+    operation: str
+    path: str
+    api_key: str
+    params: dict[str, str]
+    evaluate: Callable[[], Answer]
+
+
+class FastPath:
+    """Recognises the two hot routes and answers them with ``VendorApi``'s logic."""
+
     def __init__(
         self,
-        app: Any,
         vendor_api: VendorApi,
         spec: dict[str, Any],
         catalogue_of: Callable[[], ErrorCatalogue],
         enabled: bool = True,
     ) -> None:
-        self.app = app
         self.api = vendor_api
         self.catalogue_of = catalogue_of
         self.enabled = enabled
@@ -144,15 +154,9 @@ class FastPathMiddleware:
             spec, "/publisher/{api_key}/query/user-redemption/{promotion_uuid}"
         )
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        response = self._answer(scope) if self.enabled and scope["type"] == "http" else None
-        if response is None:
-            await self.app(scope, receive, send)
-            return
-        await response(scope, receive, send)
-
-    def _answer(self, scope: dict[str, Any]) -> Response | None:
-        if scope["method"] != "GET" or scope.get("root_path"):
+    def match(self, scope: dict[str, Any]) -> HotCall | None:
+        """The request as a ``HotCall``, or None when connexion must answer it."""
+        if not self.enabled or scope["method"] != "GET" or scope.get("root_path"):
             return None
         path: str = scope["path"]
         raw_path = scope.get("raw_path")
@@ -169,9 +173,13 @@ class FastPathMiddleware:
             params = self.code_op.query_params(scope["query_string"])
             if api_key is None or offer_id is None or params is None:
                 return None
-            return self._guarded(
+            api = self.api
+            return HotCall(
+                "get_code",
+                path,
+                api_key,
                 params,
-                lambda: self.api.issue_code_response(api_key, offer_id, params, ("GET", path)),
+                lambda: api.code_answer(api_key, offer_id, params),
             )
         # /publisher/{api_key}/query/user-redemption/{promotion_uuid}
         if (
@@ -185,36 +193,66 @@ class FastPathMiddleware:
             params = self.query_op.query_params(scope["query_string"])
             if api_key is None or promotion is None or params is None:
                 return None
-            return self._guarded(
+            api = self.api
+            return HotCall(
+                "publisher_query",
+                path,
+                api_key,
                 params,
-                lambda: self.api.publisher_query_response(
-                    api_key, promotion, params, ("GET", path)
-                ),
+                lambda: api.publisher_query_answer(api_key, promotion, params),
             )
         return None
 
-    def _guarded(self, params: dict[str, str], call: Callable[[], Response]) -> Response:
-        """As the connexion app's error handlers would answer (mock/errors.py)."""
+    def answer(self, call: HotCall) -> tuple[Answer, bool]:
+        """``(answer, failed)``: as the connexion app's error handlers would answer
+        (mock/errors.py) when the call raises; ``failed`` then."""
         try:
-            return call()
+            return call.evaluate(), False
         except (OperationalError, PoolTimeoutError) as error:
-            return self._failure(params, "service_unavailable", 503, error)
+            return self._failure(call.params, "service_unavailable", 503, error), True
         except DBAPIError as error:
             if error.connection_invalidated:
-                return self._failure(params, "service_unavailable", 503, error)
-            return self._failure(params, "internal_error", 500, error)
+                return self._failure(call.params, "service_unavailable", 503, error), True
+            return self._failure(call.params, "internal_error", 500, error), True
         except Exception as error:
-            return self._failure(params, "internal_error", 500, error)
+            return self._failure(call.params, "internal_error", 500, error), True
 
-    def _failure(self, params: dict[str, str], key: str, status: int, error: Exception) -> Response:
+    def _failure(self, params: dict[str, str], key: str, status: int, error: Exception) -> Answer:
         if status == 503:
             logger.warning("database unavailable: %s", error.__class__.__name__)
         else:
             logger.error("unexpected error on the fast path", exc_info=error)
-        entries = error_entries(
-            [VendorError(key, str(error.__class__.__name__))],
-            self.catalogue_of(),
-            params.get("locale"),
-        )
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return envelope_response(None, entries, status, headers)
+        errors = [VendorError(key, str(error.__class__.__name__))]
+        entries = error_entries(errors, self.catalogue_of(), params.get("locale"))
+        return Answer(status, envelope_bytes(None, entries), errors, entries)
+
+
+def failure_headers(answer: Answer) -> dict[str, str] | None:
+    """Extra headers of a fast-path answer: a database outage says when to retry."""
+    return {"Retry-After": "1"} if answer.status == 503 else None
+
+
+class FastPathMiddleware:
+    """The fast path inside connexion's stack, behind the test controls. The hot lane
+    (``mock/hotlane.py``) answers the hot routes before this when no fault rule is set;
+    with fault rules, the controls decide first and this answers what they let through."""
+
+    def __init__(self, app: Any, fast_path: FastPath) -> None:
+        self.app = app
+        self.fast_path = fast_path
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        call = self.fast_path.match(scope) if scope["type"] == "http" else None
+        if call is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answer, failed = self.fast_path.answer(call)
+        if not failed:
+            # The journal learns the errors' reasons from the exchange (a failure has none:
+            # the controls read its errors from the body, as for connexion's own answers).
+            self.fast_path.api.notify(
+                call.operation, "GET", call.path, call.params, answer, call.api_key, None, started
+            )
+        response = envelope_body_response(answer.body, answer.status, failure_headers(answer))
+        await response(scope, receive, send)
