@@ -141,7 +141,8 @@ class MockService:
         """``GET /code/{api_key}/{offer_id}?uid=``: a code for a customer (the same again for
         the same ``uid``), taken from the offer's pool."""
         now = self.clock.now()
-        with self.repo.read() as conn:
+        # One query (the customer's codes) besides cached lookups: no snapshot to share.
+        with self.repo.read(single_statement=True) as conn:
             account = self._distributor(conn, api_key)
             offer = self._offer(conn, offer_id)
             rules.check_distributor_may_promote(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from uniqodo_mock.mock.control import parse_query
 
@@ -29,3 +31,10 @@ from uniqodo_mock.mock.control import parse_query
 )
 def test_same_as_parse_qsl(text: str) -> None:
     assert parse_query(text) == dict(parse_qsl(text))
+
+
+@given(st.text(alphabet=st.sampled_from("ab=&;.@ -_~é"), max_size=30))
+def test_fast_path_split_equals_parse_qsl_keeping_blanks(text: str) -> None:
+    from uniqodo_mock.mock.fastpath import split_plain_query
+
+    assert split_plain_query(text) == parse_qsl(text, keep_blank_values=True)

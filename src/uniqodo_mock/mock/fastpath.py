@@ -25,7 +25,13 @@ from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
 from uniqodo_mock.mock.api import Answer, VendorApi
 from uniqodo_mock.mock.envelope import envelope_body_response, envelope_bytes, error_entries
 
-__all__ = ["FastPath", "FastPathMiddleware", "HotCall", "failure_headers"]
+__all__ = [
+    "FastPath",
+    "FastPathMiddleware",
+    "HotCall",
+    "failure_headers",
+    "split_plain_query",
+]
 
 logger = logging.getLogger("uniqodo_mock.errors")
 
@@ -89,6 +95,8 @@ class _Operation:
     def query_params(self, query_string: bytes) -> dict[str, str] | None:
         if not query_string:
             pairs: list[tuple[str, str]] = []
+        elif b"%" not in query_string and b"+" not in query_string and query_string.isascii():
+            pairs = split_plain_query(query_string.decode("ascii"))
         else:
             try:
                 text = query_string.decode("ascii")
@@ -115,6 +123,17 @@ class _Operation:
                 self._query_memo.clear()
             self._query_memo[key] = verdict
         return verdict
+
+
+def split_plain_query(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)`` for a query with nothing escaped (no ``%``,
+    no ``+``), where unquoting changes nothing: ~4x cheaper."""
+    return [
+        (name, value)
+        for piece in text.split("&")
+        if piece
+        for name, _, value in (piece.partition("="),)
+    ]
 
 
 def _resolve(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:

@@ -78,7 +78,10 @@ class ThreadReadConnections:
             conn.close()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, single_statement: bool = False) -> Iterator[Connection]:
+        """A read transaction. ``single_statement``: the caller's reads need no common
+        snapshot (one query, or queries that are each valid alone), so no ``BEGIN`` /
+        ``COMMIT`` is sent and each statement is its own transaction: two driver calls less."""
         conn = self._connection()
         if getattr(self._local, "busy", False):
             # A read nested in another read on this thread: a transaction of its own.
@@ -90,11 +93,12 @@ class ThreadReadConnections:
                     other.connection.driver_connection.rollback()
             return
         driver = conn.connection.driver_connection
-        try:
-            driver.execute("BEGIN")
-        except Exception:
-            self._discard(conn)
-            raise
+        if not single_statement:
+            try:
+                driver.execute("BEGIN")
+            except Exception:
+                self._discard(conn)
+                raise
         self._local.busy = True
         try:
             yield conn
@@ -109,6 +113,8 @@ class ThreadReadConnections:
                     self._discard(conn)
             raise
         self._local.busy = False
+        if single_statement:
+            return
         try:
             # Read-only: ending it with rollback or commit is the same; commit is cheaper.
             driver.commit()

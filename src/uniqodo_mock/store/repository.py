@@ -197,11 +197,13 @@ class Repository:
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, single_statement: bool = False) -> Iterator[Connection]:
+        """A read transaction; see ``ThreadReadConnections.read`` for ``single_statement``
+        (a hint: other databases always get a transaction)."""
         # The read-only option is set on an engine view once: setting it per connection ran
         # SQLAlchemy's option events on every request.
         if self._thread_reads is not None:
-            with self._thread_reads.read() as conn:
+            with self._thread_reads.read(single_statement=single_statement) as conn:
                 yield conn
             return
         with self._read_engine.connect() as conn, conn.begin():
