@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery, round_money
 from uniqodo_mock.core.views import code_discount, format_end_date, offer_json, redemption_json
 from uniqodo_mock.feature_checks import DEFAULT_CHECKS
+from uniqodo_mock.read_memo import ReadMemo, ReadToken
 from uniqodo_mock.store.repository import Repository
 
 __all__ = ["MockService", "Outcome", "ServiceSettings", "ValidationContext"]
@@ -105,6 +106,8 @@ class MockService:
         self.validation_checks: list[ValidationCheck] = list(DEFAULT_CHECKS)
         # Called after a redemption commits (wakes the callback dispatcher).
         self.on_redeemed: list[Callable[[int], None]] = []
+        # Answers of the hottest reads, reused while provably unchanged (read_memo.py).
+        self.read_memo = ReadMemo()
 
     def reload_settings(self) -> None:
         """Read settings and error-catalogue overrides from the loaded fixtures."""
@@ -140,7 +143,11 @@ class MockService:
     def issue_code(self, api_key: str, offer_id: int, uid: str | None) -> Outcome:
         """``GET /code/{api_key}/{offer_id}?uid=``: a code for a customer (the same again for
         the same ``uid``), taken from the offer's pool."""
+        token = self._read_token()
         now = self.clock.now()
+        key = ("issue_code", api_key, offer_id, uid)
+        if token is not None and (kept := self.read_memo.lookup(key, token, now)) is not None:
+            return kept
         # One query (the customer's codes) besides cached lookups: no snapshot to share.
         with self.repo.read(single_statement=True) as conn:
             account = self._distributor(conn, api_key)
@@ -153,7 +160,22 @@ class MockService:
         if existing is None:
             with self.repo.write() as conn:
                 existing = self._issue_new(conn, offer, uid, account.distributor_id, now)
-        return Outcome(self._code_data(offer, existing))
+            return Outcome(self._code_data(offer, existing))
+        # Read only: the same answer until the stored state changes or the offer ends.
+        outcome = Outcome(self._code_data(offer, existing))
+        if token is not None:
+            self.read_memo.store(key, token, offer.end_at, outcome)
+        return outcome
+
+    def _read_token(self) -> ReadToken | None:
+        """What a read's answer depends on besides its arguments (``read_memo.py``); None when
+        answers cannot be kept (memo off, or no data version on this database)."""
+        if not self.read_memo.enabled:
+            return None
+        version = self.repo.data_version()
+        if version is None:
+            return None
+        return (version, self.catalogue, self.settings, self.clock.state)
 
     def _existing_code(self, conn: Connection, offer: Offer, uid: str | None) -> Code | None:
         if offer.code_type == "repeat":
@@ -262,8 +284,12 @@ class MockService:
             ]
         return Outcome({"offers": listed, "total": len(listed)})
 
-    def _remaining(self, conn: Connection, offer: Offer) -> int | None:
-        return None if offer.code_type == "repeat" else self.repo.code_remaining(conn, offer.id)
+    def _remaining(
+        self, conn: Connection, offer: Offer, data_version: Hashable | None = None
+    ) -> int | None:
+        if offer.code_type == "repeat":
+            return None
+        return self.repo.code_remaining(conn, offer.id, data_version)
 
     # -- Validation API -------------------------------------------------------------------
     def validate(
@@ -463,7 +489,9 @@ class MockService:
         )
         norm = normalise_user(user_id)
         held = self.repo.codes_of_user(conn, offer.id, norm)
-        records = self.repo.redemptions_of_customer(conn, offer.id, norm)
+        records = self.repo.redemptions_of_customer(
+            conn, offer.id, norm, [code.id for code in held]
+        )
         if not held and not records:
             raise VendorError(
                 "unknown_code",
@@ -477,7 +505,11 @@ class MockService:
         """Code Query: the user's redemptions on a promotion, the offer, and an error when the
         user's code can no longer be used."""
         empty = {"redemption": {"records": [], "total": 0}, "offer": None}
+        token = self._read_token()
         now = self.clock.now()
+        key = ("publisher_query", api_key, promotion_uuid, user_id)
+        if token is not None and (kept := self.read_memo.lookup(key, token, now)) is not None:
+            return kept
         with self.repo.read() as conn:
             try:
                 offer, held, records = self._customer_history(
@@ -496,7 +528,7 @@ class MockService:
                 "offer": offer_json(
                     offer,
                     self.settings.zone,
-                    code_remaining=self._remaining(conn, offer),
+                    code_remaining=self._remaining(conn, offer, token[0] if token else None),
                     code=code,
                 ),
             }
@@ -508,7 +540,14 @@ class MockService:
                 rules.check_window(offer, now)
             except VendorError as error:
                 errors.append(error)
-        return Outcome(data, errors)
+        outcome = Outcome(data, errors)
+        if token is not None and not errors:
+            # Time changes this answer when the offer ends or the code expires.
+            until = offer.end_at
+            if code is not None and code.expires_at is not None:
+                until = min(until, code.expires_at)
+            self.read_memo.store(key, token, until, outcome)
+        return outcome
 
     def distributor_query(self, api_key: str, promotion_uuid: str, user_id: str) -> Outcome:
         """User Redemption Query: the user's totals and history on a promotion."""
@@ -599,7 +638,9 @@ class MockService:
             if not held:
                 return Outcome(None)
             code = held[-1]
-            records = self.repo.redemptions_of_customer(conn, offer.id, norm)
+            records = self.repo.redemptions_of_customer(
+                conn, offer.id, norm, [c.id for c in held]
+            )
         return Outcome(
             {
                 "code": code.code,

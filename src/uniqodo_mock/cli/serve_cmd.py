@@ -136,10 +136,12 @@ def serve(
         err=True,
     )
     if workers == 1:
+        from uniqodo_mock.heap import settle_startup_heap
         from uniqodo_mock.mock.app import create_app
 
         # One process: serve the runtime just built (start-up pays for one migration check).
         app = create_app(runtime=runtime)
+        settle_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
     runtime.repo.close()

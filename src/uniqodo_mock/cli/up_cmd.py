@@ -224,6 +224,7 @@ def up(
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from uniqodo_mock.heap import settle_startup_heap
     from uniqodo_mock.mock.app import create_app
     from uniqodo_mock.mock.runtime import MockConfig
     from uniqodo_mock.receiver.app import create_receiver_app
@@ -259,6 +260,7 @@ def up(
         receiver_app = create_receiver_app(settings)
     except (ArgumentError, DBAPIError) as exc:
         raise click.ClickException(f"cannot open the database: {exc}") from None
+    settle_startup_heap()
     try:
         asyncio.run(_run(app, receiver_app, host, port, receiver_port, log_level))
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.spec import Specification
 
+from uniqodo_mock.heap import settle_startup_heap
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.api import VendorApi
 from uniqodo_mock.mock.auth import AdminTokenMiddleware
@@ -136,7 +137,9 @@ def create_app(
 
 def create_app_from_environment() -> MockApp:
     """The app of one worker process of ``uniqodo-mock serve --workers N``."""
-    return create_app(MockConfig.from_environment())
+    app = create_app(MockConfig.from_environment())
+    settle_startup_heap()
+    return app
 
 
 def _spec_for_connexion(name: str) -> dict[str, Any]:

@@ -65,6 +65,9 @@ class MockConfig:
     read_cache_ttl: float = 0.1
     # Serve the hottest GET routes without connexion's middleware stack (mock/fastpath.py).
     fast_path: bool = True
+    # Reuse answers of repeated reads while the data version says nothing changed
+    # (read_memo.py; SQLite only).
+    read_memo: bool = True
 
     @property
     def fixtures_path(self) -> Path:
@@ -87,6 +90,7 @@ class MockConfig:
                 "db_busy_timeout_ms": self.db_busy_timeout_ms,
                 "read_cache_ttl": self.read_cache_ttl,
                 "fast_path": self.fast_path,
+                "read_memo": self.read_memo,
             }
         )
 
@@ -186,6 +190,7 @@ def build_runtime(config: MockConfig) -> MockRuntime:
                 document.source,
             )
     service = MockService(repo, clock)
+    service.read_memo.enabled = config.read_memo
     service.reload_settings()
     runtime = MockRuntime(config, engine, repo, service, clock, document)
     ensure_receiver_subscription(runtime)

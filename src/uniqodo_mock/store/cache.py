@@ -39,7 +39,7 @@ class VersionedCache:
         self._lock = threading.Lock()
         # Values that change with ordinary traffic (pool counts): kept for at most ``ttl``
         # and dropped on any write by this process.
-        self._volatile: dict[Hashable, tuple[float, int, Any]] = {}
+        self._volatile: dict[Hashable, tuple[float, int, Any, Hashable | None]] = {}
         self._writes = 0
 
     @property
@@ -51,21 +51,38 @@ class VersionedCache:
         self._stale = True
         self._writes += 1
 
-    def get_volatile(self, conn: Connection, key: Hashable, load: Callable[[], T]) -> T:
+    def mark_changed(self) -> None:
+        """Someone (maybe another replica) changed the database: check the version before
+        the next cached read."""
+        self._stale = True
+
+    def get_volatile(
+        self,
+        conn: Connection,
+        key: Hashable,
+        load: Callable[[], T],
+        *,
+        version: Hashable | None = None,
+    ) -> T:
         """A value any write may change: exact for this process's own writes, at most ``ttl``
-        old for other replicas' writes."""
+        old for other replicas' writes; exact for everyone's writes when ``version`` (a
+        database data version, see ``Repository.data_version``) is given."""
         if not self.enabled or not conn.get_execution_options().get("uqm_readonly"):
             return load()
         now = time.monotonic()
         writes = self._writes
         hit = self._volatile.get(key)
-        if hit is not None and hit[1] == writes and now - hit[0] < self.ttl:
-            return hit[2]
+        if hit is not None:
+            if version is not None:
+                if hit[3] == version:
+                    return hit[2]
+            elif hit[1] == writes and now - hit[0] < self.ttl and hit[3] is None:
+                return hit[2]
         value = load()
         with self._lock:
             if len(self._volatile) >= _MAX_ENTRIES:
                 self._volatile.clear()
-            self._volatile[key] = (now, writes, value)
+            self._volatile[key] = (now, writes, value, version)
         return value
 
     def get(self, conn: Connection, key: Hashable, load: Callable[[], T]) -> T:

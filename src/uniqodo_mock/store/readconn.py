@@ -122,6 +122,19 @@ class ThreadReadConnections:
             self._discard(conn)
             raise
 
+    def data_version(self) -> tuple[int, int] | None:
+        """``(connection, PRAGMA data_version)`` of this thread's read connection: the second
+        changes whenever any other connection (this process's writes, other workers, other
+        replicas) commits to the database. Comparable only with values of the same thread's
+        connection, hence the first. None when it cannot be read."""
+        try:
+            conn = self._connection()
+            driver = conn.connection.driver_connection
+            (version,) = driver.execute("PRAGMA data_version").fetchone()
+        except Exception:
+            return None
+        return id(driver), version
+
     def close(self) -> None:
         """Close every thread's connection (on shutdown, when no read is running)."""
         with self._lock:

@@ -8,7 +8,7 @@ replicas sharing one PostgreSQL database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    union,
     update,
 )
 
@@ -141,30 +140,9 @@ _REDEMPTIONS_OF_USER = HotStatement(
     )
     .order_by(*_REDEMPTIONS_ORDER)
 )
-# A customer's redemptions of an offer: made as them, or of a code issued to them. Two index
-# seeks joined by id (an OR over both columns made SQLite scan the offer's redemptions); the
-# caller keeps the offer's rows (a code's redemptions are of its offer).
-_REDEMPTIONS_OF_CUSTOMER = HotStatement(
-    select(redemptions)
-    .where(
-        redemptions.c.id.in_(
-            union(
-                select(redemptions.c.id).where(
-                    redemptions.c.offer_id == bindparam("offer_id"),
-                    redemptions.c.user_id_norm == bindparam("user_norm"),
-                ),
-                select(redemptions.c.id).where(
-                    redemptions.c.code_id.in_(
-                        select(codes.c.id).where(
-                            codes.c.offer_id == bindparam("offer_id"),
-                            codes.c.issued_to_norm == bindparam("user_norm"),
-                        )
-                    )
-                ),
-            )
-        )
-    )
-    .order_by(*_REDEMPTIONS_ORDER)
+# A code's redemptions, in no particular order (the caller merges and sorts a handful of rows).
+_REDEMPTIONS_OF_CODE = HotStatement(
+    select(redemptions).where(redemptions.c.code_id == bindparam("code_id"))
 )
 _REDEMPTIONS_OF_USER_OR_CODES = (
     select(redemptions)
@@ -194,6 +172,7 @@ class Repository:
         )
         # Keys, offers and authorisations are read on every request and rarely change.
         self.cache = VersionedCache(cache_ttl)
+        self._seen_data_version: Hashable | None = None
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
@@ -208,6 +187,21 @@ class Repository:
             return
         with self._read_engine.connect() as conn, conn.begin():
             yield conn
+
+    def data_version(self) -> Hashable | None:
+        """A token that changes whenever anyone commits a change to the database, cheap
+        enough to read per request; None where the database offers none (PostgreSQL).
+
+        A new version also makes the read cache check its own version before its next read,
+        so that what is read after this call is exact as of the token (not up to the cache's
+        ttl behind another replica's change)."""
+        if self._thread_reads is None:
+            return None
+        version = self._thread_reads.data_version()
+        if version != self._seen_data_version:
+            self._seen_data_version = version
+            self.cache.mark_changed()
+        return version
 
     def close(self) -> None:
         """Release the connections kept for reads (the engine's pool is the caller's)."""
@@ -324,9 +318,16 @@ class Repository:
         )
 
     # -- codes --------------------------------------------------------------------------
-    def code_remaining(self, conn: Connection, offer_id: int) -> int:
+    def code_remaining(
+        self, conn: Connection, offer_id: int, data_version: Hashable | None = None
+    ) -> int:
+        """Unissued codes of the offer's pool. With ``data_version`` (``data_version()``), the
+        count is exact as of that version; without, at most the cache's ttl old."""
         return self.cache.get_volatile(
-            conn, ("remaining", offer_id), lambda: self._count_remaining(conn, offer_id)
+            conn,
+            ("remaining", offer_id),
+            lambda: self._count_remaining(conn, offer_id),
+            version=data_version,
         )
 
     def _count_remaining(self, conn: Connection, offer_id: int) -> int:
@@ -472,12 +473,32 @@ class Repository:
         return [_redemption_of(row) for row in _REDEMPTIONS_OF_USER.rows(conn, values)]
 
     def redemptions_of_customer(
-        self, conn: Connection, offer_id: int, user_norm: str
+        self,
+        conn: Connection,
+        offer_id: int,
+        user_norm: str,
+        code_ids: Sequence[int] | None = None,
     ) -> list[Redemption]:
         """Redemptions of the offer made by the user (as ``email``/user id) or of codes issued
-        to them: ``redemptions_of_user`` with the user's codes, in one statement."""
-        rows = _REDEMPTIONS_OF_CUSTOMER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
-        return [_redemption_of(row) for row in rows if row["offer_id"] == offer_id]
+        to them (``code_ids``: the ids of ``codes_of_user``, when the caller has read them).
+
+        Index seeks only: one for the user's own redemptions (in index order), one per code.
+        A single statement (a ``UNION`` inside ``IN``) built two temporary B-trees per call,
+        which cost SQLite more than the rest of the publisher query together."""
+        if code_ids is None:
+            code_ids = [code.id for code in self.codes_of_user(conn, offer_id, user_norm)]
+        found = {
+            row["id"]: row
+            for row in _REDEMPTIONS_OF_USER.rows(
+                conn, {"offer_id": offer_id, "user_norm": user_norm}
+            )
+        }
+        for code_id in code_ids:
+            for row in _REDEMPTIONS_OF_CODE.rows(conn, {"code_id": code_id}):
+                found.setdefault(row["id"], row)
+        ordered = sorted(found.values(), key=lambda row: (row["redeemed_at"], row["id"]))
+        # A code's redemptions are of its offer; the filter keeps the answer exact regardless.
+        return [_redemption_of(row) for row in ordered if row["offer_id"] == offer_id]
 
     def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:
         rows = conn.execute(
