@@ -9,7 +9,8 @@ Installs what is missing: wrk (``apt-get install -y wrk``) and Prism
 pinned to CPU 0 (``taskset -c 0``), wrk to CPU 1 (``taskset -c 1``, ``-t1 -c50``). Measured:
 
 * throughput and p50/p99 latency of ``GET /code/…?uid=`` (a repeat uid) and of the publisher
-  query, for the mock with 1 worker, with ``--workers 2``, and for Prism serving the same
+  query, for the mock with 1 worker (with and without ``--no-read-memo``), with
+  ``--workers 2``, and for Prism serving the same
   ``openapi/uniqodo.yaml`` from its examples (``--errors=false``, logging off);
 * a redemption burst: 50 concurrent redemptions of one single-use code (exactly one success);
 * start-up time to the first answer; resident memory idle and under load.
@@ -119,17 +120,19 @@ def _wait_first_answer(url: str, process: subprocess.Popen[bytes], started: floa
             time.sleep(0.005)
 
 
-def start_mock(db: str, workers: int) -> Server:
+def start_mock(db: str, workers: int, read_memo: bool = True) -> Server:
     port = free_port()
     command = ["taskset", "-c", "0", sys.executable, "-m", "uniqodo_mock", "serve"]
     command += ["--port", str(port), "--db", db, "--workers", str(workers)]
+    if not read_memo:
+        command.append("--no-read-memo")
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     startup = _wait_first_answer(url + ROUTES["code"], process, started)
-    return Server(
-        f"uniqodo-mock ({workers} worker{'s' if workers > 1 else ''})", url, process, startup
-    )
+    name = f"uniqodo-mock ({workers} worker{'s' if workers > 1 else ''}"
+    name += ")" if read_memo else ", read memo off)"
+    return Server(name, url, process, startup)
 
 
 def start_prism() -> Server:
@@ -300,13 +303,13 @@ def main() -> None:
     rows: list[tuple[Server, dict[str, object]]] = []
     burst = (0, 0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
-        for workers in (1, args.workers):
-            db = f"sqlite:///{tmp}/bench-{workers}.db"
-            print(f"mock, {workers} worker(s)...", file=sys.stderr)
-            server = start_mock(db, workers)
+        for workers, read_memo in ((1, True), (1, False), (args.workers, True)):
+            db = f"sqlite:///{tmp}/bench-{workers}-{read_memo}.db"
+            print(f"mock, {workers} worker(s), read memo {read_memo}...", file=sys.stderr)
+            server = start_mock(db, workers, read_memo)
             try:
                 rows.append((server, measure(server, seconds)))
-                if workers == 1:
+                if workers == 1 and read_memo:
                     burst = asyncio.run(_burst(server.url))
             finally:
                 server.stop()

@@ -79,6 +79,14 @@ __all__ = ["serve"]
     help="SQLite: milliseconds a write waits for the lock before answering 503.",
 )
 @click.option(
+    "--read-memo/--no-read-memo",
+    default=True,
+    show_default=True,
+    help="Reuse the answer of a repeated GET /code or publisher query while the database's "
+    "data version says nothing changed (SQLite; answers stay exact). Off: every read is "
+    "computed afresh.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -97,6 +105,7 @@ def serve(
     max_body: int,
     body_timeout: float,
     db_busy_timeout: int,
+    read_memo: bool,
     log_level: str,
     **callback_kwargs: Any,
 ) -> None:
@@ -126,6 +135,7 @@ def serve(
         max_body_bytes=max_body,
         body_timeout=body_timeout,
         db_busy_timeout_ms=db_busy_timeout,
+        read_memo=read_memo,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.
