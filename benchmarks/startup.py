@@ -1,0 +1,116 @@
+"""Start-up of ``uniqodo-mock serve``: process spawn to the first 200 on the ``code`` route.
+
+    python benchmarks/startup.py                      # 7 rounds, new and existing database
+    python benchmarks/startup.py --workers 2          # the same with --workers 2
+    python benchmarks/startup.py --compare OTHER/src  # A/B: this checkout vs another one's src/
+
+Measured as benchmarks/run.py measures its start-up column (``start_mock``: the server pinned to
+CPU 0, a new SQLite file, polling ``GET /code/…?uid=bench@example.com`` every 5 ms). Each round
+starts every variant once on a new database, then once more on the database it just made (an
+existing database: migrations at head, fixtures already loaded); variants alternate within a round
+so that the machine's noise falls on all of them alike. Prints min / median / max per variant.
+
+``--compare`` runs a second variant with ``PYTHONPATH=OTHER/src``: the same interpreter and
+installed dependencies, the other checkout's package (make one with ``git worktree add`` or
+``git archive REV | tar -x -C DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from uniqodo_mock.serving import free_port
+
+ROUTE = "/code/64a287ae534cf1bd58f45f3e23de9d433caec669/4883?uid=bench@example.com"
+
+
+@dataclass
+class Variant:
+    name: str
+    pythonpath: str | None
+    new_db: list[float] = field(default_factory=list)
+    existing_db: list[float] = field(default_factory=list)
+
+
+def spawn_to_first_answer(db: str, workers: int, pythonpath: str | None) -> float:
+    """Seconds from spawning ``serve`` to its first 200; the server is stopped afterwards."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    port = free_port()
+    command = ["taskset", "-c", "0", sys.executable, "-m", "uniqodo_mock", "serve"]
+    command += ["--port", str(port), "--db", db, "--workers", str(workers)]
+    url = f"http://127.0.0.1:{port}{ROUTE}"
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with httpx.Client(timeout=2) as probe:
+            while True:
+                if process.poll() is not None:
+                    stderr = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"serve exited with {process.returncode}: {stderr}")
+                try:
+                    if probe.get(url).status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.HTTPError:
+                    pass
+                if time.perf_counter() - started > 120:
+                    raise RuntimeError("no answer within 120 s")
+                time.sleep(0.005)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"min {min(values):.3f}  median {statistics.median(values):.3f}  "
+        f"max {max(values):.3f} s  (n={len(values)})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--compare", metavar="SRC", help="another checkout's src/ folder")
+    args = parser.parse_args()
+    variants = [Variant("this checkout", None)]
+    if args.compare:
+        variants.append(Variant(f"PYTHONPATH={args.compare}", str(Path(args.compare).resolve())))
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            # Alternate which variant goes first, so neither always starts on a warmer machine.
+            order = variants if round_ % 2 == 0 else variants[::-1]
+            for index, variant in enumerate(order):
+                db = f"sqlite:///{tmp}/r{round_}-{index}.db"
+                variant.new_db.append(spawn_to_first_answer(db, args.workers, variant.pythonpath))
+            for index, variant in enumerate(order):
+                db = f"sqlite:///{tmp}/r{round_}-{index}.db"
+                variant.existing_db.append(
+                    spawn_to_first_answer(db, args.workers, variant.pythonpath)
+                )
+            print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+    print(f"spawn to first answer, --workers {args.workers}, {args.rounds} rounds:")
+    for variant in variants:
+        print(f"  {variant.name}")
+        print(f"    new database:      {summary(variant.new_db)}")
+        print(f"    existing database: {summary(variant.existing_db)}")
+
+
+if __name__ == "__main__":
+    main()
