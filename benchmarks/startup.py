@@ -8,7 +8,8 @@ Measured as benchmarks/run.py measures its start-up column (``start_mock``: the 
 CPU 0, a new SQLite file, polling ``GET /code/…?uid=bench@example.com`` every 5 ms). Each round
 starts every variant once on a new database, then once more on the database it just made (an
 existing database: migrations at head, fixtures already loaded); variants alternate within a round
-so that the machine's noise falls on all of them alike. Prints min / median / max per variant.
+so that the machine's noise falls on all of them alike. Prints min / median / max per variant of
+the wall time and of the CPU time the server's processes had used by the first answer.
 
 ``--compare`` runs a second variant with ``PYTHONPATH=OTHER/src``: the same interpreter and
 installed dependencies, the other checkout's package (make one with ``git worktree add`` or
@@ -40,10 +41,39 @@ class Variant:
     pythonpath: str | None
     new_db: list[float] = field(default_factory=list)
     existing_db: list[float] = field(default_factory=list)
+    new_db_cpu: list[float] = field(default_factory=list)
+    existing_db_cpu: list[float] = field(default_factory=list)
 
 
-def spawn_to_first_answer(db: str, workers: int, pythonpath: str | None) -> float:
-    """Seconds from spawning ``serve`` to its first 200; the server is stopped afterwards."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its live descendants: less sensitive than
+    wall time to other jobs on the machine (they delay the server, they do not add to its CPU)."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            stats[int(entry.name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        fields = stats.get(current)
+        if fields:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (after the command name)
+    return total / _TICK
+
+
+def spawn_to_first_answer(db: str, workers: int, pythonpath: str | None) -> tuple[float, float]:
+    """Seconds from spawning ``serve`` to its first 200, and the CPU seconds the server's
+    processes had used by then; the server is stopped afterwards."""
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
@@ -61,7 +91,7 @@ def spawn_to_first_answer(db: str, workers: int, pythonpath: str | None) -> floa
                     raise RuntimeError(f"serve exited with {process.returncode}: {stderr}")
                 try:
                     if probe.get(url).status_code == 200:
-                        return time.perf_counter() - started
+                        return time.perf_counter() - started, tree_cpu_seconds(process.pid)
                 except httpx.HTTPError:
                     pass
                 if time.perf_counter() - started > 120:
@@ -98,18 +128,22 @@ def main() -> None:
             order = variants if round_ % 2 == 0 else variants[::-1]
             for index, variant in enumerate(order):
                 db = f"sqlite:///{tmp}/r{round_}-{index}.db"
-                variant.new_db.append(spawn_to_first_answer(db, args.workers, variant.pythonpath))
+                wall, cpu = spawn_to_first_answer(db, args.workers, variant.pythonpath)
+                variant.new_db.append(wall)
+                variant.new_db_cpu.append(cpu)
             for index, variant in enumerate(order):
                 db = f"sqlite:///{tmp}/r{round_}-{index}.db"
-                variant.existing_db.append(
-                    spawn_to_first_answer(db, args.workers, variant.pythonpath)
-                )
+                wall, cpu = spawn_to_first_answer(db, args.workers, variant.pythonpath)
+                variant.existing_db.append(wall)
+                variant.existing_db_cpu.append(cpu)
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     print(f"spawn to first answer, --workers {args.workers}, {args.rounds} rounds:")
     for variant in variants:
         print(f"  {variant.name}")
         print(f"    new database:      {summary(variant.new_db)}")
+        print(f"      CPU used:        {summary(variant.new_db_cpu)}")
         print(f"    existing database: {summary(variant.existing_db)}")
+        print(f"      CPU used:        {summary(variant.existing_db_cpu)}")
 
 
 if __name__ == "__main__":
