@@ -14,6 +14,7 @@ else ``$XDG_CACHE_HOME/uniqodo-mock``, else ``~/.cache/uniqodo-mock``; it may be
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -99,4 +100,5 @@ def _store(cached: Path, spec: dict[str, Any]) -> None:
         partial.write_bytes(data)
         os.replace(partial, cached)
     except OSError:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink()
