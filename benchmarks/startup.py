@@ -3,6 +3,7 @@
     python benchmarks/startup.py                      # 7 rounds, new and existing database
     python benchmarks/startup.py --workers 2          # the same with --workers 2
     python benchmarks/startup.py --compare OTHER/src  # A/B: this checkout vs another one's src/
+    python benchmarks/startup.py --compare before=A/src --compare middle=B/src   # several
 
 Measured as benchmarks/run.py measures its start-up column (``start_mock``: the server pinned to
 CPU 0, a new SQLite file, polling ``GET /code/…?uid=bench@example.com`` every 5 ms). Each round
@@ -124,20 +125,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--compare", metavar="SRC", help="another checkout's src/ folder")
+    parser.add_argument(
+        "--compare",
+        metavar="[LABEL=]SRC",
+        action="append",
+        default=[],
+        help="another checkout's src/ folder (repeatable)",
+    )
     parser.add_argument(
         "--source-only", action="store_true", help="do not compile the packages' bytecode first"
     )
     args = parser.parse_args()
     variants = [Variant("this checkout", None)]
-    if args.compare:
-        variants.append(Variant(f"PYTHONPATH={args.compare}", str(Path(args.compare).resolve())))
+    for other in args.compare:
+        label, _, folder = other.rpartition("=")
+        variants.append(Variant(label or f"PYTHONPATH={folder}", str(Path(folder).resolve())))
     if not args.source_only:
         for folder in [SRC, *(Path(v.pythonpath) for v in variants if v.pythonpath)]:
             compileall.compile_dir(folder, quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
-            # Alternate which variant goes first, so neither always starts on a warmer machine.
+            # Alternate the order, so that no variant always starts on a warmer machine.
             order = variants if round_ % 2 == 0 else variants[::-1]
             for index, variant in enumerate(order):
                 db = f"sqlite:///{tmp}/r{round_}-{index}.db"
