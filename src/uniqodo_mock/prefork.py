@@ -49,6 +49,7 @@ class _Supervisor:
         import uvicorn
 
         config = uvicorn.Config(self.app_factory, factory=True, **self.uvicorn_options)
+        _import_protocols(config)
         sock = config.bind_socket()
         previous = {number: signal.signal(number, self._on_signal) for number in _HANDLED}
         try:
@@ -118,6 +119,29 @@ class _Supervisor:
         os._exit(_work(config, sock))  # the worker never returns into the parent's code
 
 
+def _import_protocols(config: Any) -> None:
+    """Import the protocol, lifespan and event-loop classes each worker's ``Config.load`` would
+    import for itself (~30 ms each), once, before forking. Best effort: these tables are
+    uvicorn's, and a name missing from them only means the workers import it themselves."""
+    from uvicorn import config as uvicorn_config
+    from uvicorn.importer import import_from_string
+
+    choices = (
+        ("HTTP_PROTOCOLS", config.http),
+        ("WS_PROTOCOLS", config.ws),
+        ("LIFESPAN", config.lifespan),
+        ("LOOP_FACTORIES", config.loop),
+        ("LOOP_SETUPS", config.loop),
+    )
+    for table_name, choice in choices:
+        target = (
+            getattr(uvicorn_config, table_name, {}).get(choice) if isinstance(choice, str) else None
+        )
+        if isinstance(target, str):
+            with contextlib.suppress(Exception):
+                import_from_string(target)
+
+
 def _work(config: Any, sock: Any) -> int:
     """One worker: build the app, serve until told to stop. Returns the exit status."""
     for number in _HANDLED:
@@ -140,9 +164,7 @@ def _work(config: Any, sock: Any) -> int:
     return 0 if server.started else STARTUP_FAILURE
 
 
-def serve_forked(
-    app_factory: Callable[[], Any], *, workers: int, **uvicorn_options: Any
-) -> int:
+def serve_forked(app_factory: Callable[[], Any], *, workers: int, **uvicorn_options: Any) -> int:
     """Serve ``app_factory()``'s app from ``workers`` forked processes until stopped; returns the
     exit status for the command (1 when a worker could not start). ``uvicorn_options`` are
     ``uvicorn.Config``'s (host, port, log_level, ...)."""

@@ -150,8 +150,9 @@ def serve(
     runtime.repo.close()
     runtime.engine.dispose()
     preload_for_workers()
+    fixtures_read = runtime.fixtures
     status = serve_forked(
-        lambda: create_app(config),
+        lambda: create_app(runtime=build_runtime(config, document=fixtures_read)),
         workers=workers,
         host=host,
         port=port,
