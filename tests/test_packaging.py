@@ -43,6 +43,8 @@ def test_wheel_carries_specs_and_fixtures_and_runs_outside_the_repo(tmp_path: Pa
         *sorted((REPO / "fixtures").glob("*.yaml")),
     ):
         assert f"uniqodo_mock/_data/{product.parent.name}/{product.name}" in names
+    # The precomputed basket-rule parser tables (without them every start builds them).
+    assert "uniqodo_mock/core/rule_parser_tables.json" in names
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=env)

@@ -1,7 +1,10 @@
 """The ``uniqodo-mock`` command line. It only wires components together: every command lives in
-a module of its own and is registered here."""
+a module of its own, imported when that command runs (or when the help lists them all), so
+``serve`` does not pay for the imports of the receiver, the contract runner or the clients."""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
@@ -10,7 +13,35 @@ from uniqodo_mock import __version__
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Top-level command → the module that defines it (with ``@cli.command()`` / ``@cli.group()``).
+_COMMAND_MODULES = {
+    "admin": "admin_cmd",
+    "calls": "calls_cmd",
+    "codes": "codes_cmd",
+    "contract": "contract_cmd",
+    "fixtures": "fixtures_cmd",
+    "receiver": "receiver_cmd",
+    "serve": "serve_cmd",
+    "up": "up_cmd",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMAND_MODULES:
+            importlib.import_module(f"uniqodo_mock.cli.{_COMMAND_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="uniqodo-mock")
 def cli() -> None:
     """uniqodo-mock: the offline twin of the Uniqodo voucher-code API.
@@ -23,19 +54,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    # One import per command module; each module adds its commands to ``cli``.
-    from uniqodo_mock.cli import (  # noqa: F401
-        admin_cmd,
-        calls_cmd,
-        codes_cmd,
-        contract_cmd,
-        fixtures_cmd,
-        receiver_cmd,
-        serve_cmd,
-        up_cmd,
-    )
+    """Import every command module now (each adds its commands to ``cli``)."""
+    for module in _COMMAND_MODULES.values():
+        importlib.import_module(f"uniqodo_mock.cli.{module}")
 
 
 def main() -> None:
-    _register()
     cli(prog_name="uniqodo-mock")

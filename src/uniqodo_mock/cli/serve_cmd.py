@@ -154,20 +154,31 @@ def serve(
         settle_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
+    # Several worker processes, forked from this one once the database is ready: they inherit
+    # the imports and the parsed specs, and each builds its own app (engine, journal, dispatcher).
+    from uniqodo_mock.heap import settle_startup_heap
+    from uniqodo_mock.mock.app import MockApp, create_app, preload_for_workers
+    from uniqodo_mock.prefork import serve_forked
+
     runtime.repo.close()
     runtime.engine.dispose()
-    # Several worker processes: each builds its app from the environment.
-    config.export_to_environment()
-    uvicorn.run(
-        "uniqodo_mock.mock.app:create_app_from_environment",
-        factory=True,
+    preload_for_workers()
+    fixtures_read = runtime.fixtures
+
+    def worker_app() -> MockApp:
+        app = create_app(runtime=build_runtime(config, document=fixtures_read))
+        settle_startup_heap()  # in the worker, once its own app is built
+        return app
+
+    status = serve_forked(
+        worker_app,
+        workers=workers,
         host=host,
         port=port,
-        workers=workers,
         log_level=log_level,
         access_log=False,
     )
-    sys.exit(0)
+    sys.exit(status)
 
 
 def _describe_db(url: str) -> str:

@@ -90,11 +90,7 @@ class Dispatcher:
         self._stopping = False
         self._stopped = asyncio.Event()
         self._overtaking = Overtaking()
-        self._client = httpx.AsyncClient(
-            timeout=self.settings.timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=self.settings.concurrency),
-        )
+        self._client = None  # made by the first delivery (``_http``)
         self._task = asyncio.create_task(self._run(), name=self.worker)
 
     async def stop(self) -> None:
@@ -107,10 +103,22 @@ class Dispatcher:
             await asyncio.gather(*self._inflight, return_exceptions=True)
         if self._client:
             await self._client.aclose()
+            self._client = None
         try:
             await asyncio.to_thread(self.outbox.release, self.worker)
         except Exception:  # the database may be gone at shutdown; claims expire anyway
             logger.warning("could not release callback claims at shutdown", exc_info=True)
+
+    def _http(self) -> httpx.AsyncClient:
+        """The delivery client, made on first use: making one imports httpx's transport
+        (httpcore, h11, ~25 ms), which a start with no callback to deliver need not pay."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self.settings.timeout,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=self.settings.concurrency),
+            )
+        return self._client
 
     def wake(self, _redemption_id: int | None = None) -> None:
         """Look at the outbox now (a ``MockService.on_redeemed`` listener; any thread)."""
@@ -179,10 +187,10 @@ class Dispatcher:
 
     async def _send(self, delivery: ClaimedDelivery, attempt: int) -> tuple[int | None, str | None]:
         """One HTTP exchange: (status code, error or None when it was a 2xx)."""
-        assert self._client is not None
+        client = self._http()
         try:
             request = build_request(
-                self._client,
+                client,
                 url=delivery.url,
                 method=delivery.method,
                 payload=delivery.payload,
@@ -190,7 +198,7 @@ class Dispatcher:
                 delivery_id=delivery.delivery_id,
                 attempt=attempt,
             )
-            response = await self._client.send(request)
+            response = await client.send(request)
             await response.aclose()
         except httpx.TimeoutException:
             return None, f"timed out after {self.settings.timeout:g} s"

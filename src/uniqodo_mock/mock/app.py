@@ -33,7 +33,7 @@ from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.mock.validation import NamedParameterValidator
 from uniqodo_mock.specs import load_spec, spec_dir
 
-__all__ = ["MockApp", "create_app", "create_app_from_environment"]
+__all__ = ["MockApp", "create_app", "create_app_from_environment", "preload_for_workers"]
 
 
 class _HandlerResolver(Resolver):
@@ -140,6 +140,13 @@ def create_app_from_environment() -> MockApp:
     app = create_app(MockConfig.from_environment())
     settle_startup_heap()
     return app
+
+
+def preload_for_workers() -> None:
+    """Parse the specs every ``create_app`` reads, once, in a process about to fork workers: they
+    inherit the parsed documents (``load_spec`` caches them) instead of each parsing them."""
+    for name in ("uniqodo.yaml", "admin.yaml", "email.yaml"):
+        load_spec(name)
 
 
 def _spec_for_connexion(name: str) -> dict[str, Any]:

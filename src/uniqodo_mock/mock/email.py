@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connexion import request
-from PIL import Image, ImageDraw, ImageFont
 from starlette.responses import Response
 
 from uniqodo_mock.core.errors import VendorError
@@ -22,6 +21,9 @@ __all__ = ["EmailApi", "render_code_png"]
 
 def render_code_png(code: str, caption: str) -> bytes:
     """A plain, readable voucher image: the caption over the code."""
+    # Pillow is imported on the first image, not by every start of the server.
+    from PIL import Image, ImageDraw, ImageFont
+
     font = ImageFont.load_default(size=28)
     small = ImageFont.load_default(size=16)
     width = max(320, 40 + int(font.getlength(code)), 40 + int(small.getlength(caption)))

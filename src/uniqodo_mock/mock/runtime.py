@@ -167,9 +167,12 @@ def _attach_dispatcher(runtime: MockRuntime) -> None:
     runtime.on_shutdown.append(dispatcher.stop)
 
 
-def build_runtime(config: MockConfig) -> MockRuntime:
-    """Open the database, migrate it, load fixtures into it if it is empty (or on request)."""
-    document = load_fixture_file(config.fixtures_path)
+def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None) -> MockRuntime:
+    """Open the database, migrate it, load fixtures into it if it is empty (or on request).
+    ``document``: the fixture file, already read and checked (the workers of ``--workers N``
+    get their parent's); by default ``config.fixtures_path`` is read now."""
+    if document is None:
+        document = load_fixture_file(config.fixtures_path)
     engine = create_db_engine(config.db_url, busy_timeout_ms=config.db_busy_timeout_ms)
     upgrade(engine)
     repo = Repository(engine, cache_ttl=config.read_cache_ttl)

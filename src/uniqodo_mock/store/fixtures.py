@@ -260,7 +260,19 @@ def _load_offer(
         taken = list(
             conn.execute(select(codes.c.code_norm).where(codes.c.offer_id == offer["id"])).scalars()
         )
-        rows = [_code_row(offer["id"], code, "generated") for code in generator.fresh(count, taken)]
+        # Only the columns a new pool code sets; the others are NULL (no defaults). Every key a
+        # row carries costs SQLAlchemy time per row, and pools have thousands of rows.
+        offer_id = offer["id"]
+        rows = [
+            {
+                "offer_id": offer_id,
+                "code": code,
+                "code_norm": normalise_code(code),
+                "origin": "generated",
+                "uses": 0,
+            }
+            for code in generator.fresh(count, taken)
+        ]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(codes), rows[start : start + 5000])
     return max_redemption_id
