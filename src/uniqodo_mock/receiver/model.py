@@ -8,6 +8,7 @@ body, and the callback conformance verdict), so QA can both read and re-check a 
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ __all__ = ["Param", "RecordedCall", "Verdict", "format_time", "micros_now"]
 
 def micros_now() -> int:
     """Wall-clock time in integer microseconds since the epoch: exact and portable in any DB."""
-    return int(datetime.now(UTC).timestamp() * 1_000_000)
+    return time.time_ns() // 1000
 
 
 def format_time(micros: int) -> str:
