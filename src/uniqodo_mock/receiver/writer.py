@@ -3,7 +3,7 @@
 Requests hand their call to ``submit`` and wait for the returned future; the thread takes every
 call queued while the previous transaction was committing and writes them in one transaction.
 Under load one commit (one fsync of the WAL) acknowledges many calls; a lone call is written at
-once (no batching delay). A future resolves only after the commit, so an answered call is stored.
+once (no batching delay). The thread keeps its connection between batches (``BatchInserter``). A future resolves only after the commit, so an answered call is stored.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from uniqodo_mock.receiver.inserter import BatchInserter
 from uniqodo_mock.receiver.model import RecordedCall
-from uniqodo_mock.receiver.store import CallStore
 
 __all__ = ["BatchWriter"]
 
@@ -26,12 +26,12 @@ _STOP = object()
 class BatchWriter:
     def __init__(
         self,
-        store: CallStore,
+        inserter: BatchInserter,
         *,
         on_commit: Callable[[], None] = lambda: None,
         batch_max: int = 500,
     ) -> None:
-        self._store = store
+        self._inserter = inserter
         self._on_commit = on_commit
         self._batch_max = batch_max
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -50,6 +50,12 @@ class BatchWriter:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._inserter.close()
+
+    def _loop(self) -> None:
         stopping = False
         while not stopping:
             item = self._queue.get()
@@ -69,7 +75,7 @@ class BatchWriter:
 
     def _write(self, batch: list[tuple[RecordedCall, Future[int]]]) -> None:
         try:
-            ids = self._store.insert_many([record for record, _ in batch])
+            ids = self._inserter.insert([record for record, _ in batch])
         except Exception as exc:  # the batch is not stored: every caller gets the error
             log.exception("storing %d recorded calls failed", len(batch))
             for _, future in batch:
