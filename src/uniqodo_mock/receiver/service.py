@@ -96,7 +96,7 @@ class Receiver:
 
     async def record(self, call: RecordedCall) -> int:
         """Store ``call``; returns once it is committed."""
-        return await asyncio.wrap_future(self.writer.submit(call))
+        return await self.writer.submit(call)
 
     # -- reading ---------------------------------------------------------------------------
 
