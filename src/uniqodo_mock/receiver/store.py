@@ -22,6 +22,10 @@ from uniqodo_mock.receiver.tables import PARAM_NAME_MAX, PARAM_VALUE_MAX, call_p
 __all__ = ["CallStore"]
 
 
+# Ids per ``IN (...)`` when deleting index rows on SQLite (under its bound-variable limit).
+_ID_CHUNK = 10_000
+
+
 def _text(value: str) -> str:
     """PostgreSQL text cannot hold NUL; the exact bytes are kept in ``body``/JSON columns."""
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
@@ -50,9 +54,29 @@ class CallStore:
     def delete(self, call_filter: CallFilter) -> int:
         """Delete the matching calls (all of them for an empty filter); return how many.
 
-        Their parameter index rows go with them (``ON DELETE CASCADE``)."""
+        Their parameter index rows go with them, in the same transaction."""
+        where = self._where(call_filter)
         with self.engine.begin() as conn:
-            return conn.execute(delete(calls).where(self._where(call_filter))).rowcount or 0
+            if conn.dialect.name == "postgresql":
+                # One statement: the index rows of exactly the calls it deletes, even if a batch
+                # commits meanwhile (two statements would each see a different snapshot).
+                gone = delete(calls).where(where).returning(calls.c.id).cte("gone")
+                index_gone = (
+                    delete(call_params)
+                    .where(call_params.c.call_id.in_(select(gone.c.id)))
+                    .cte("index_gone")
+                )
+                count = select(func.count()).select_from(gone).add_cte(index_gone)
+                return int(conn.execute(count).scalar_one())
+            # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), no batch between.
+            if call_filter.is_empty():
+                conn.execute(delete(call_params))
+                return conn.execute(delete(calls)).rowcount or 0
+            ids = list(conn.execute(delete(calls).where(where).returning(calls.c.id)).scalars())
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                conn.execute(delete(call_params).where(call_params.c.call_id.in_(chunk)))
+            return len(ids)
 
     # -- reading ---------------------------------------------------------------------------
 
