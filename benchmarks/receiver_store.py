@@ -1,5 +1,6 @@
-"""CPU cost of storing recorded callbacks, without HTTP: ``CallStore.insert_many`` in batches of
-50 (what the receiver's group-commit writer sees at concurrency 50), 12 parameters per call.
+"""CPU cost of storing recorded callbacks, without HTTP: batches of 50 calls (what the receiver's
+group-commit writer sees at concurrency 50), 12 parameters per call, written through one
+``BatchInserter`` holding its connection, as the writer thread does.
 
     python benchmarks/receiver_store.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from uniqodo_mock.receiver.inserter import BatchInserter
 from uniqodo_mock.receiver.migrations import upgrade_schema
 from uniqodo_mock.receiver.model import Param, RecordedCall, Verdict, micros_now
-from uniqodo_mock.receiver.store import CallStore
 from uniqodo_mock.store.engine import create_db_engine
 
 NAMES = ["id", "orderId", "code", "offerId", "value", "currency", "redeemedAt", "customer",
@@ -40,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = create_db_engine(args.db)
     upgrade_schema(engine)
-    store = CallStore(engine)
+    inserter = BatchInserter(engine)
     n = args.batches * args.batch
     best_cpu, best_wall = float("inf"), float("inf")
     for _ in range(args.rounds):
@@ -49,10 +50,11 @@ def main() -> None:
         ]
         wall, cpu = time.perf_counter(), time.process_time()
         for batch in batches:
-            store.insert_many(batch)
+            inserter.insert(batch)
         best_wall = min(best_wall, time.perf_counter() - wall)
         best_cpu = min(best_cpu, time.process_time() - cpu)
     print(f"{n / best_wall:,.0f} calls/s wall, {best_cpu / n * 1e6:.0f} µs CPU per call")
+    inserter.close()
     engine.dispose()
 
 

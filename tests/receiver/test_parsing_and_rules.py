@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
 
 from uniqodo_mock.receiver.export import to_csv
 from uniqodo_mock.receiver.model import Param, RecordedCall
-from uniqodo_mock.receiver.parsing import parse_params
+from uniqodo_mock.receiver.parsing import _form_pairs, parse_params
 from uniqodo_mock.receiver.responses import ResponseRule, ResponseTable, parse_rule
 
 
@@ -61,3 +63,22 @@ def test_csv_guards_spreadsheet_formulas() -> None:
     call.id = 1
     call.client = '=HYPERLINK("http://evil")'
     assert "'=HYPERLINK" in to_csv([call])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a=1",
+        "a=1&b=2&a=3",
+        "a=&=b&c&&d==e",
+        "sp=a+b&pct=%41%2B%26%3D&plus=%2b+",
+        "bad=%zz%4&utf=%C3%A9&latin=%E9",
+        "&&x=1&",
+        "k%3Dx=v%26y",
+    ],
+)
+@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1"])
+def test_form_pairs_equal_parse_qsl(text: str, encoding: str) -> None:
+    expected = parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="replace")
+    assert _form_pairs(text, encoding) == expected

@@ -25,7 +25,7 @@ def test_schema_comes_from_alembic_in_its_own_version_table(fresh_db_url: str) -
     assert {"receiver_calls", "receiver_call_params", VERSION_TABLE} <= names
     assert "alembic_version" not in names  # the mock's own version table stays free
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0001"
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0002"
     engine.dispose()
 
 
@@ -82,9 +82,7 @@ def test_a_batch_indexes_each_parameter_under_its_own_call(db_url: str) -> None:
         ]
     )
     with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT call_id, name, value FROM receiver_call_params ORDER BY id")
-        ).all()
+        rows = conn.execute(text("SELECT call_id, name, value FROM receiver_call_params")).all()
     assert sorted(tuple(row) for row in rows) == sorted(
         [
             (ids[0], "code", "A1"),
@@ -94,4 +92,49 @@ def test_a_batch_indexes_each_parameter_under_its_own_call(db_url: str) -> None:
             (ids[2], "code", "C2"),
         ]
     )
+    engine.dispose()
+
+
+def test_a_filtered_delete_takes_exactly_its_calls_index_rows(db_url: str) -> None:
+    engine = create_db_engine(db_url)
+    upgrade_schema(engine)
+    store = CallStore(engine)
+    kept, _ = store.insert_many(
+        [_call("/keep", ("code", "K1"), ("orderId", "o1")), _call("/gone", ("code", "G1"))]
+    )
+    assert store.delete(parse_filter([("param", "code:G1")])) == 1
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT call_id, name, value FROM receiver_call_params")).all()
+    assert sorted(tuple(row) for row in rows) == [(kept, "code", "K1"), (kept, "orderId", "o1")]
+    assert store.count(parse_filter([("param", "code:K1")])) == 1
+    engine.dispose()
+
+
+def test_upgrading_from_r0001_keeps_the_parameter_index(fresh_db_url: str) -> None:
+    engine = create_db_engine(fresh_db_url)
+    upgrade_schema(engine, "r0001")
+    with engine.begin() as conn:
+        old = conn.execute(
+            text(
+                "INSERT INTO receiver_calls (received_at, method, path, query, headers, body, "
+                "body_size, rejected, response_status, params, looks_like_callback, problems) "
+                "VALUES (1, 'POST', '/old', '', '[]', :body, 0, false, 204, "
+                '\'[["form","code","OLD1"]]\', false, \'[]\') RETURNING id'
+            ),
+            {"body": b""},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO receiver_call_params (call_id, name, value) VALUES (:id, 'code', 'OLD1')"
+            ),
+            {"id": old},
+        )
+    upgrade_schema(engine)
+    store = CallStore(engine)
+    assert [c.id for c in store.list(parse_filter([("param", "code:OLD1")]))] == [old]
+    [new] = store.insert_many([_call("/new", ("code", "NEW1"))])
+    assert new > old
+    assert store.delete(parse_filter([])) == 2
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM receiver_call_params")).scalar() == 0
     engine.dispose()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from uniqodo_mock.receiver.model import Param, Verdict
@@ -32,6 +32,26 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 @dataclass(frozen=True, slots=True)
+class _ItemCheck:
+    """One item's schema, prepared once: its pattern compiled, its enum as strings."""
+
+    kind: Any
+    pattern: str | None
+    compiled: re.Pattern[str] | None
+    enum: tuple[str, ...]
+
+    @classmethod
+    def of(cls, schema: dict[str, Any]) -> _ItemCheck:
+        pattern = schema.get("pattern") or None
+        return cls(
+            schema.get("type"),
+            pattern,
+            re.compile(pattern) if pattern else None,
+            tuple(str(option) for option in schema.get("enum") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackContract:
     """What the spec declares for the callback, flattened for quick checks."""
 
@@ -40,6 +60,12 @@ class CallbackContract:
     required: tuple[str, ...] = ()
     min_items: int = 0
     extras_allowed: bool = True
+    # Derived from ``items`` at construction: judging runs for every recorded call.
+    checks: dict[str, _ItemCheck] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks = {name: _ItemCheck.of(schema) for name, schema in self.items.items()}
+        object.__setattr__(self, "checks", checks)
 
 
 def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
@@ -124,8 +150,8 @@ def contract_from_spec(
     return CallbackContract(methods_out, items, tuple(required), min_items, extras_allowed)
 
 
-def _type_problem(name: str, value: str, schema: dict[str, Any]) -> str | None:
-    kind = schema.get("type")
+def _type_problem(name: str, value: str, check: _ItemCheck) -> str | None:
+    kind = check.kind
     if kind == "integer" and not _INTEGER.match(value):
         return f"{name} {value!r} is not an integer"
     if kind == "number":
@@ -137,12 +163,10 @@ def _type_problem(name: str, value: str, schema: dict[str, Any]) -> str | None:
             return f"{name} {value!r} is not a finite number"
     if kind == "boolean" and value not in ("true", "false"):
         return f"{name} {value!r} is not true or false"
-    pattern = schema.get("pattern")
-    if pattern and not re.search(pattern, value):
-        return f"{name} {value!r} does not match the pattern {pattern}"
-    enum = schema.get("enum")
-    if enum and value not in [str(option) for option in enum]:
-        return f"{name} {value!r} is not one of {', '.join(map(str, enum))}"
+    if check.compiled is not None and not check.compiled.search(value):
+        return f"{name} {value!r} does not match the pattern {check.pattern}"
+    if check.enum and value not in check.enum:
+        return f"{name} {value!r} is not one of {', '.join(check.enum)}"
     return None
 
 
@@ -188,8 +212,8 @@ def judge(
         seen.setdefault(param.name, []).append(param.value)
     present = 0
     for name, values in seen.items():
-        schema = contract.items.get(name)
-        if schema is None:
+        check = contract.checks.get(name)
+        if check is None:
             if not contract.extras_allowed:
                 problems.append(f"{name} is not a declared callback item")
             continue
@@ -200,7 +224,7 @@ def judge(
             if value == "":
                 problems.append(f"{name} is empty")
                 continue
-            problem = _type_problem(name, value, schema)
+            problem = _type_problem(name, value, check)
             if problem:
                 problems.append(problem)
     for name in contract.required:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from uniqodo_mock.receiver.conformance import CallbackContract, contract_from_spec, judge
 from uniqodo_mock.receiver.filters import CallFilter
+from uniqodo_mock.receiver.inserter import BatchInserter
 from uniqodo_mock.receiver.migrations import upgrade_schema
 from uniqodo_mock.receiver.model import RecordedCall, Verdict
 from uniqodo_mock.receiver.notifier import Notifier
@@ -35,7 +36,7 @@ class Receiver:
         self.store = CallStore(self.engine)
         self.notifier = Notifier()
         self.writer = BatchWriter(
-            self.store, on_commit=self.notifier.notify, batch_max=settings.batch_max
+            BatchInserter(self.engine), on_commit=self.notifier.notify, batch_max=settings.batch_max
         )
         self.responses = ResponseTable(settings.responses)
         spec = settings.spec if settings.spec is not None else load_spec(settings.spec_name)
@@ -95,7 +96,7 @@ class Receiver:
 
     async def record(self, call: RecordedCall) -> int:
         """Store ``call``; returns once it is committed."""
-        return await asyncio.wrap_future(self.writer.submit(call))
+        return await self.writer.submit(call)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """Durable storage of recorded calls (SQLAlchemy Core; no web framework).
 
-Writes come in batches (``insert_many``): the app's writer groups the calls that arrive while the
-previous transaction commits, so one commit acknowledges many calls (group commit) and every call
-is committed before it is answered.
+Writes come in batches (``insert_many``, or a ``BatchInserter`` held by the app's writer): the
+writer groups the calls that arrive while the previous transaction commits, so one commit
+acknowledges many calls (group commit) and every call is committed before it is answered.
 """
 
 from __future__ import annotations
@@ -11,19 +11,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, select, text
+from sqlalchemy import Engine, and_, delete, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from uniqodo_mock.receiver.filters import CallFilter
+from uniqodo_mock.receiver.inserter import BatchInserter
 from uniqodo_mock.receiver.model import Param, RecordedCall, Verdict
 from uniqodo_mock.receiver.tables import PARAM_NAME_MAX, PARAM_VALUE_MAX, call_params, calls
 
 __all__ = ["CallStore"]
 
-_INSERT_PARAMS_UNNEST = text(
-    "INSERT INTO receiver_call_params (call_id, name, value) "
-    "SELECT * FROM unnest(CAST(:ids AS BIGINT[]), CAST(:names AS TEXT[]), CAST(:values AS TEXT[]))"
-)
+
+# Ids per ``IN (...)`` when deleting index rows on SQLite (under its bound-variable limit).
+_ID_CHUNK = 10_000
 
 
 def _text(value: str) -> str:
@@ -45,75 +45,38 @@ class CallStore:
     # -- writing ---------------------------------------------------------------------------
 
     def insert_many(self, records: Sequence[RecordedCall]) -> list[int]:
-        """Insert and commit ``records`` in one transaction; set and return their ids."""
-        if not records:
-            return []
-        rows = [
-            {
-                "received_at": r.received_at,
-                "method": _text(r.method),
-                "path": _text(r.path),
-                "query": _text(r.query),
-                "headers": orjson.dumps(r.headers).decode(),
-                "content_type": _text(r.content_type) if r.content_type is not None else None,
-                "body": r.body,
-                "body_size": r.body_size,
-                "rejected": r.rejected,
-                "client": _text(r.client) if r.client is not None else None,
-                "response_status": r.response_status,
-                "params": orjson.dumps([[p.source, p.name, p.value] for p in r.params]).decode(),
-                "looks_like_callback": r.verdict.looks_like_callback,
-                "conforms": r.verdict.conforms,
-                "problems": orjson.dumps(r.verdict.problems).decode(),
-            }
-            for r in records
-        ]
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(calls).returning(calls.c.id, sort_by_parameter_order=True), rows
-            )
-            ids = [row[0] for row in result]
-            if conn.dialect.name == "postgresql":
-                self._index_params_postgresql(conn, ids, records)
-            else:
-                index_rows = [
-                    {
-                        "call_id": call_id,
-                        "name": _text(p.name[:PARAM_NAME_MAX]),
-                        "value": _text(p.value[:PARAM_VALUE_MAX]),
-                    }
-                    for call_id, record in zip(ids, records, strict=True)
-                    for p in record.params
-                ]
-                if index_rows:
-                    conn.execute(insert(call_params), index_rows)
-        for call_id, record in zip(ids, records, strict=True):
-            record.id = call_id
-        return ids
+        """Insert and commit ``records`` in one transaction; set and return their ids.
 
-    @staticmethod
-    def _index_params_postgresql(
-        conn: Connection, ids: Sequence[int], records: Sequence[RecordedCall]
-    ) -> None:
-        # One statement with three arrays: an executemany sends one statement per parameter
-        # row (psycopg pipeline), ~12 per call, which was most of the batch's CPU time.
-        call_ids: list[int] = []
-        names: list[str] = []
-        values: list[str] = []
-        for call_id, record in zip(ids, records, strict=True):
-            for p in record.params:
-                call_ids.append(call_id)
-                names.append(_text(p.name[:PARAM_NAME_MAX]))
-                values.append(_text(p.value[:PARAM_VALUE_MAX]))
-        if call_ids:
-            conn.execute(_INSERT_PARAMS_UNNEST, {"ids": call_ids, "names": names, "values": values})
+        The receiver's writer keeps one ``BatchInserter`` (and its connection) instead."""
+        with BatchInserter(self.engine) as inserter:
+            return inserter.insert(records)
 
     def delete(self, call_filter: CallFilter) -> int:
         """Delete the matching calls (all of them for an empty filter); return how many.
 
-        Their parameter index rows go with them (``ON DELETE CASCADE``)."""
+        Their parameter index rows go with them, in the same transaction."""
+        where = self._where(call_filter)
         with self.engine.begin() as conn:
-            return conn.execute(delete(calls).where(self._where(call_filter))).rowcount or 0
+            if conn.dialect.name == "postgresql":
+                # One statement: the index rows of exactly the calls it deletes, even if a batch
+                # commits meanwhile (two statements would each see a different snapshot).
+                gone = delete(calls).where(where).returning(calls.c.id).cte("gone")
+                index_gone = (
+                    delete(call_params)
+                    .where(call_params.c.call_id.in_(select(gone.c.id)))
+                    .cte("index_gone")
+                )
+                count = select(func.count()).select_from(gone).add_cte(index_gone)
+                return int(conn.execute(count).scalar_one())
+            # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), no batch between.
+            if call_filter.is_empty():
+                conn.execute(delete(call_params))
+                return conn.execute(delete(calls)).rowcount or 0
+            ids = list(conn.execute(delete(calls).where(where).returning(calls.c.id)).scalars())
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                conn.execute(delete(call_params).where(call_params.c.call_id.in_(chunk)))
+            return len(ids)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -54,17 +53,12 @@ calls = Table(
     Column("problems", Text, nullable=False),
 )
 
+# No foreign key and no surrogate id (migration r0002): both were checked or drawn per indexed
+# parameter on insert. The store deletes a call's rows with the call.
 call_params = Table(
     "receiver_call_params",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column(
-        "call_id",
-        _ID,
-        ForeignKey("receiver_calls.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    Column("call_id", _ID, nullable=False, index=True),
     Column("name", String(PARAM_NAME_MAX), nullable=False),
     Column("value", String(PARAM_VALUE_MAX), nullable=False),
     Index("ix_receiver_call_params_name_value", "name", "value"),
