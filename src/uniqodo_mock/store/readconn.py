@@ -66,12 +66,14 @@ class ThreadReadConnections:
             conn = self._engine.connect()
             conn.begin()  # SQLAlchemy's transaction: held open for the connection's life
             self._local.conn = conn
+            self._local.driver = conn.connection.driver_connection
             with self._lock:
                 self._all.add(conn)
         return conn
 
     def _discard(self, conn: Connection) -> None:
         self._local.conn = None
+        self._local.driver = None
         # Already broken: whatever closing it raises, the next read opens a new one.
         with contextlib.suppress(Exception):
             conn.invalidate()
@@ -127,9 +129,12 @@ class ThreadReadConnections:
         changes whenever any other connection (this process's writes, other workers, other
         replicas) commits to the database. Comparable only with values of the same thread's
         connection, hence the first. None when it cannot be read."""
+        # Asked on every hot request: the thread's sqlite3 connection is kept beside its
+        # SQLAlchemy wrapper, skipping the wrapper's checks (a broken one raises here).
+        driver = getattr(self._local, "driver", None)
         try:
-            conn = self._connection()
-            driver = conn.connection.driver_connection
+            if driver is None:
+                driver = self._connection().connection.driver_connection
             (version,) = driver.execute("PRAGMA data_version").fetchone()
         except Exception:
             return None
