@@ -16,6 +16,7 @@ next read, so a broken connection costs one failed request, as with the pool.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
+
+from uniqodo_mock.store.walindex import WalIndexHeader
 
 __all__ = ["ThreadReadConnections", "supports_thread_reads"]
 
@@ -54,15 +57,20 @@ class ThreadReadConnections:
             dbapi_connection.isolation_level = None
             dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
+        database = engine.url.database
+        self._database_path = os.path.abspath(database) if database else None
         self._local = threading.local()
         # Every connection made, so close() can release them all (weak: a finished thread's
         # connection goes away with it).
         self._all: weakref.WeakSet[Connection] = weakref.WeakSet()
+        # Wal-index headers mapped, one per thread's connection, closed before it.
+        self._headers: set[WalIndexHeader] = set()
         self._lock = threading.Lock()
 
     def _connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.invalidated:
+            self._drop_header()  # mapped for the connection being replaced
             conn = self._engine.connect()
             conn.begin()  # SQLAlchemy's transaction: held open for the connection's life
             self._local.conn = conn
@@ -74,6 +82,7 @@ class ThreadReadConnections:
     def _discard(self, conn: Connection) -> None:
         self._local.conn = None
         self._local.driver = None
+        self._drop_header()
         # Already broken: whatever closing it raises, the next read opens a new one.
         with contextlib.suppress(Exception):
             conn.invalidate()
@@ -124,27 +133,57 @@ class ThreadReadConnections:
             self._discard(conn)
             raise
 
-    def data_version(self) -> tuple[int, int] | None:
-        """``(connection, PRAGMA data_version)`` of this thread's read connection: the second
-        changes whenever any other connection (this process's writes, other workers, other
-        replicas) commits to the database. Comparable only with values of the same thread's
-        connection, hence the first. None when it cannot be read."""
+    def data_version(self) -> tuple[int, Any] | None:
+        """``(connection, version)`` for this thread's read connection: the version changes
+        whenever any connection (this process's writes, other workers, other replicas)
+        commits to the database. Comparable only with values of the same thread's connection,
+        hence the first. None when it cannot be read.
+
+        The version is the wal-index header's bytes (``store/walindex.py``: no system call)
+        or, while a commit is writing that header or where there is none, ``PRAGMA
+        data_version``. A version of one kind never equals one of the other, so switching
+        between them is at worst a change reported where there was none."""
         # Asked on every hot request: the thread's sqlite3 connection is kept beside its
         # SQLAlchemy wrapper, skipping the wrapper's checks (a broken one raises here).
         driver = getattr(self._local, "driver", None)
+        header = getattr(self._local, "header", None)
+        if driver is not None and header:
+            token = header.token()
+            if token is not None:
+                return id(driver), token
         try:
             if driver is None:
                 driver = self._connection().connection.driver_connection
             (version,) = driver.execute("PRAGMA data_version").fetchone()
         except Exception:
             return None
+        if header is None and self._database_path:
+            # The connection has read the database now, so its wal-index exists. False: there
+            # is none to map (not WAL); the pragma it is.
+            opened = WalIndexHeader.open(self._database_path)
+            self._local.header = opened or False
+            if opened is not None:
+                with self._lock:
+                    self._headers.add(opened)
         return id(driver), version
+
+    def _drop_header(self) -> None:
+        header = getattr(self._local, "header", None)
+        self._local.header = None
+        if header:
+            with self._lock:
+                self._headers.discard(header)
+            header.close()
 
     def close(self) -> None:
         """Close every thread's connection (on shutdown, when no read is running)."""
         with self._lock:
             conns = list(self._all)
             self._all.clear()
+            headers = list(self._headers)
+            self._headers.clear()
+        for header in headers:  # before the connections: see store/walindex.py
+            header.close()
         for conn in conns:
             with contextlib.suppress(Exception):  # closing on shutdown is best effort
                 conn.close()
