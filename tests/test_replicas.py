@@ -103,3 +103,25 @@ def test_replicas_starting_together_load_fixtures_once(pg_database: str) -> None
     finally:
         for server in servers:
             server.stop()
+
+
+def test_sqlite_replicas_see_each_others_redemption_at_once(sqlite_url: str) -> None:
+    """Two processes on one SQLite file, each keeping answers of repeated reads: a redemption
+    through one is in the other's very next publisher query (the data version changed)."""
+    uid = "replica-memo@example.com"
+    query = (
+        f"/publisher/{KEY}/query/user-redemption/0821f4190897965c33eaca7954db5f23?userId={uid}"
+    )
+    with mock_server(sqlite_url) as first, mock_server(sqlite_url) as second:
+        code = httpx.get(f"{first.url}/code/{KEY}/4883?uid={uid}").json()["data"]["code"]
+        for _ in range(3):  # computed once, then kept by the second process
+            before = httpx.get(second.url + query).json()
+            assert before["data"]["redemption"]["total"] == 0
+        val_key = httpx.get(f"{first.url}/validate/{KEY}/{code}/1").json()["data"]["val_key"]
+        redeemed = httpx.get(
+            f"{first.url}/redeem/{KEY}/{code}/1?orderId=R1&orderValue=20&valKey={val_key}"
+        ).json()
+        assert redeemed["result"] == "success"
+        after = httpx.get(second.url + query).json()
+        assert after["data"]["redemption"]["total"] == 1
+        assert after["data"]["redemption"]["records"][0]["order_id"] == "R1"
