@@ -263,7 +263,9 @@ def render(
         "",
         "Routes: `code` = `GET /code/{key}/4883?uid=bench@example.com` (the same uid every time: "
         "after the first request the mock looks the customer's code up); `query` = "
-        "`GET /publisher/{key}/query/user-redemption/{uuid}?userId=bench@example.com`. Prism "
+        "`GET /publisher/{key}/query/user-redemption/{uuid}?userId=bench@example.com`. With the "
+        "read memo (the default) each request checks the database's data version and reuses "
+        "the answer while nothing was committed; `read memo off` computes every answer. Prism "
         "answers both from the spec's examples and keeps no state.",
         "",
         f"Redemption burst (1 worker, SQLite): 50 concurrent redemptions of one single-use code "
