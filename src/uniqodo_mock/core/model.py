@@ -40,6 +40,8 @@ class Offer:
     discount: Discount
     codes_per_customer: int
     config: dict[str, Any] = field(default_factory=dict)
+    # Unissued codes of the pool (the API's ``code_remaining`` for pool offers).
+    pool_unissued: int = 0
 
     def landing_url(self, code: str) -> str:
         return (

@@ -10,7 +10,6 @@ as they are.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +50,15 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``, tuned for the mock's short transactions."""
+def create_db_engine(
+    url: str, *, busy_timeout_ms: int = 10_000, timeout: float = 3.0, **kwargs: Any
+) -> Engine:
+    """Create an engine for ``url``, tuned for the mock's short transactions.
+
+    ``timeout`` (seconds, PostgreSQL): how long connecting, waiting for a pooled connection and
+    waiting for a row lock may take before the call fails (the request then gets 503); a
+    connection whose server stopped answering is dropped by TCP keepalives. SQLite writers wait
+    ``busy_timeout_ms`` for the write lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -68,10 +74,35 @@ def create_db_engine(url: str, *, busy_timeout_ms: int = 10_000, **kwargs: Any) 
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # A bare postgresql:// URL means psycopg 3, the driver this project ships with.
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("connect_args", _postgres_connect_args(parsed.query, timeout))
+        kwargs.setdefault("pool_timeout", timeout)
     kwargs.setdefault("pool_pre_ping", pre_ping_enabled())
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(parsed, **kwargs)
+
+
+def _postgres_connect_args(query: Any, timeout: float) -> dict[str, Any]:
+    """libpq settings for a server that may stop answering; parameters given in the URL's
+    query string win."""
+    lock_ms = max(1, int(timeout * 1000))
+    wanted: dict[str, Any] = {
+        "connect_timeout": max(1, round(timeout)),
+        # Row locks held by another session: give up with the request, not after it.
+        # Statements: a bound for bulk admin work too. A transaction left open by a stalled
+        # client is ended by the server.
+        "options": (
+            f"-c lock_timeout={lock_ms} -c statement_timeout={max(lock_ms, 60_000)} "
+            "-c idle_in_transaction_session_timeout=60000"
+        ),
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": max(lock_ms, 10_000),
+    }
+    return {name: value for name, value in wanted.items() if name not in query}
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -88,15 +119,9 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Read-only transactions must not queue behind writers for the write lock.
         if connection.get_execution_options().get("uqm_readonly"):
-            # Sent to the driver directly: exec_driver_sql's execution context costs ~30 µs per
-            # request, the statement ~1 µs (a deferred BEGIN takes no lock). On the unexpected
-            # failure, retry through SQLAlchemy so the caller sees its wrapped error.
-            try:
-                connection.connection.driver_connection.execute("BEGIN")
-            except sqlite3.Error:
-                connection.exec_driver_sql("BEGIN")
+            # A deferred BEGIN takes no lock: reads never queue behind writers.
+            connection.exec_driver_sql("BEGIN")
         else:
             # Waits for the write lock and may time out: SQLAlchemy wraps that error (503).
             connection.exec_driver_sql("BEGIN IMMEDIATE")

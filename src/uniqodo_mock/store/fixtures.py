@@ -116,6 +116,9 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
     for offer in data.get("offers") or []:
         max_redemption_id = max(max_redemption_id, _load_offer(conn, offer, zone, seed, now))
 
+    # Codes were written in bulk: the pool counters are set from them once.
+    repo.recount_pool(conn)
+
     for subscription in data.get("subscriptions") or []:
         owner = subscription.get("owner") or {}
         repo.add_subscription(

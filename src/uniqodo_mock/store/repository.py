@@ -2,26 +2,35 @@
 
 Writes that must be atomic under concurrency (claiming a pool code, counting a use) are single
 conditional statements or run under a row lock, so they hold across worker processes and across
-replicas sharing one PostgreSQL database.
+replicas sharing one PostgreSQL database. The counters answers need (an offer's unissued pool
+codes, a code's uses) are columns kept by the transactions that change them, so no answer costs
+more as the data grows; the statements of the vendor API are listed in ``HOT_STATEMENTS``, and
+the test suite checks that each one is answered from an index on both databases.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
+    Executable,
+    Row,
+    Select,
     bindparam,
     delete,
+    exists,
     func,
     insert,
-    or_,
+    literal,
     select,
     update,
 )
@@ -29,9 +38,7 @@ from sqlalchemy import (
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
-from uniqodo_mock.store.cache import VersionedCache
-from uniqodo_mock.store.hot import HotStatement
-from uniqodo_mock.store.readconn import ThreadReadConnections, supports_thread_reads
+from uniqodo_mock.store.commit_guard import current_guard
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -44,13 +51,23 @@ from uniqodo_mock.store.schema import (
     subscriptions,
 )
 
-__all__ = ["Repository"]
+__all__ = ["HOT_STATEMENTS", "KeyAndOffer", "Repository"]
+
+
+@dataclass(frozen=True)
+class KeyAndOffer:
+    """An API key's account, the offer a request names, and whether the key's distributor is
+    authorised for it: what every distributor operation reads first, in one statement."""
+
+    account: Account | None
+    offer: Offer | None
+    authorised: bool
+
 
 _OFFER_COLUMNS = (*offers.c, merchants.c.name.label("merchant_name"))
 
 
-def _offer(row: Any) -> Offer:
-    m = row._mapping
+def _offer_of(m: Mapping[str, Any]) -> Offer:
     return Offer(
         id=m["id"],
         promotion_uuid=m["promotion_uuid"],
@@ -72,14 +89,11 @@ def _offer(row: Any) -> Offer:
         discount=Discount(m["discount_type"], m["discount_amount"], m["currency"]),
         codes_per_customer=m["codes_per_customer"],
         config=m["config"] or {},
+        pool_unissued=m["pool_unissued"],
     )
 
 
-def _code(row: Any) -> Code:
-    return _code_of(row._mapping)
-
-
-def _code_of(m: Any) -> Code:
+def _code_of(m: Mapping[str, Any]) -> Code:
     return Code(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -97,11 +111,7 @@ def _code_of(m: Any) -> Code:
     )
 
 
-def _redemption(row: Any) -> Redemption:
-    return _redemption_of(row._mapping)
-
-
-def _redemption_of(m: Any) -> Redemption:
+def _redemption_of(m: Mapping[str, Any]) -> Redemption:
     return Redemption(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -121,9 +131,52 @@ def _redemption_of(m: Any) -> Redemption:
     )
 
 
-# Hot queries, built once: constructing a select() costs as much as running it from
-# SQLAlchemy's compiled cache; the non-expanding ones run on the driver cursor (store/hot.py).
-_CODES_OF_USER = HotStatement(
+def _unissued_pool(offer_id: Any) -> Any:
+    return (
+        codes.c.offer_id == offer_id,
+        codes.c.issued_at.is_(None),
+        codes.c.origin != "generic",
+    )
+
+
+# -- the vendor API's statements, built once ----------------------------------------------
+def _key_and_offer(offer_match: Any) -> Select[Any]:
+    authorised = exists().where(
+        offer_distributors.c.offer_id == offers.c.id,
+        offer_distributors.c.distributor_id == api_keys.c.distributor_id,
+    )
+    return (
+        select(
+            api_keys.c.merchant_id.label("key_merchant_id"),
+            api_keys.c.distributor_id.label("key_distributor_id"),
+            authorised.label("authorised"),
+            *_OFFER_COLUMNS,
+        )
+        .select_from(
+            api_keys.outerjoin(offers, offer_match).outerjoin(
+                merchants, merchants.c.id == offers.c.merchant_id
+            )
+        )
+        .where(api_keys.c.key == bindparam("key"))
+    )
+
+
+_KEY_AND_OFFER = _key_and_offer(offers.c.id == bindparam("offer_id"))
+_KEY_AND_PROMOTION = _key_and_offer(offers.c.promotion_uuid == bindparam("promotion_uuid"))
+_ACCOUNT = select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(
+    api_keys.c.key == bindparam("key")
+)
+_OFFER = (
+    select(*_OFFER_COLUMNS)
+    .join(merchants, merchants.c.id == offers.c.merchant_id)
+    .where(offers.c.id == bindparam("offer_id"))
+)
+_OFFER_BY_UUID = (
+    select(*_OFFER_COLUMNS)
+    .join(merchants, merchants.c.id == offers.c.merchant_id)
+    .where(offers.c.promotion_uuid == bindparam("promotion_uuid"))
+)
+_CODES_OF_USER = (
     select(codes)
     .where(
         codes.c.offer_id == bindparam("offer_id"),
@@ -131,8 +184,24 @@ _CODES_OF_USER = HotStatement(
     )
     .order_by(codes.c.issued_at, codes.c.id)
 )
+_GENERIC_CODE = (
+    select(codes)
+    .where(codes.c.offer_id == bindparam("offer_id"), codes.c.origin == "generic")
+    .limit(1)
+)
+# The next unissued pool code: the index (offer_id, issued_at, id) yields it first.
+_NEXT_POOL_CODE = (
+    select(codes.c.id).where(*_unissued_pool(bindparam("offer_id"))).order_by(codes.c.id).limit(1)
+)
+_CODES_BY_TEXT = (
+    select(codes, *[column.label(f"offer__{column.key}") for column in _OFFER_COLUMNS])
+    .join(offers, offers.c.id == codes.c.offer_id)
+    .join(merchants, merchants.c.id == offers.c.merchant_id)
+    .where(codes.c.code_norm == bindparam("code_norm"))
+    .order_by(codes.c.id)
+)
 _REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
-_REDEMPTIONS_OF_USER = HotStatement(
+_REDEMPTIONS_OF_USER = (
     select(redemptions)
     .where(
         redemptions.c.offer_id == bindparam("offer_id"),
@@ -140,81 +209,128 @@ _REDEMPTIONS_OF_USER = HotStatement(
     )
     .order_by(*_REDEMPTIONS_ORDER)
 )
-# A code's redemptions, in no particular order (the caller merges and sorts a handful of rows).
-_REDEMPTIONS_OF_CODE = HotStatement(
-    select(redemptions).where(redemptions.c.code_id == bindparam("code_id"))
+_REDEMPTIONS_OF_CODE = select(redemptions).where(redemptions.c.code_id == bindparam("code_id"))
+_SUBSCRIPTIONS = select(subscriptions).order_by(subscriptions.c.id)
+_OFFERS_OF_DISTRIBUTOR = (
+    select(*_OFFER_COLUMNS)
+    .join(merchants, merchants.c.id == offers.c.merchant_id)
+    .join(offer_distributors, offer_distributors.c.offer_id == offers.c.id)
+    .where(offer_distributors.c.distributor_id == bindparam("distributor_id"))
+    # The same order as offers.id (the join's equality), and the index's own.
+    .order_by(offer_distributors.c.offer_id)
 )
-_REDEMPTIONS_OF_USER_OR_CODES = (
-    select(redemptions)
-    .where(
-        and_(
-            redemptions.c.offer_id == bindparam("offer_id"),
-            or_(
-                redemptions.c.user_id_norm == bindparam("user_norm"),
-                redemptions.c.code_id.in_(bindparam("code_ids", expanding=True)),
-            ),
-        )
+_REDEMPTION_BY_KEY = select(redemptions).where(
+    redemptions.c.redemption_key == bindparam("redemption_key")
+)
+# Taking a pool code: conditional on its still being unissued (a concurrent issuer may have it).
+_CLAIM_CODE = (
+    update(codes)
+    .where(codes.c.id == bindparam("code_id"), codes.c.issued_at.is_(None))
+    .values(
+        issued_at=bindparam("b_issued_at"),
+        issued_to=bindparam("b_issued_to"),
+        issued_to_norm=bindparam("b_issued_to_norm"),
+        distributor_id=bindparam("b_distributor_id"),
+        expires_at=bindparam("b_expires_at"),
+        discount_amount=bindparam("b_discount_amount"),
     )
-    .order_by(*_REDEMPTIONS_ORDER)
+    .returning(*codes.c)
 )
+_COUNT_USE = (
+    update(codes)
+    .where(codes.c.id == bindparam("code_id"), codes.c.uses < bindparam("limit"))
+    .values(uses=codes.c.uses + 1)
+)
+_COUNT_USE_UNLIMITED = (
+    update(codes).where(codes.c.id == bindparam("code_id")).values(uses=codes.c.uses + 1)
+)
+_POOL_ISSUED = (
+    update(offers)
+    .where(offers.c.id == bindparam("offer_id"))
+    .values(pool_unissued=offers.c.pool_unissued - bindparam("issued"))
+)
+_SET_VAL_KEY = (
+    update(codes)
+    .where(codes.c.id == bindparam("code_id"))
+    .values(val_key=bindparam("b_val_key"), validated_at=bindparam("b_validated_at"))
+)
+
+# Name → (statement, example parameters): what the vendor API runs on its requests. The test
+# suite reads the query plan of each on SQLite and PostgreSQL and fails on a full table scan.
+HOT_STATEMENTS: dict[str, tuple[Executable, dict[str, Any]]] = {
+    "key_and_offer": (_KEY_AND_OFFER, {"key": "k", "offer_id": 1}),
+    "key_and_promotion": (_KEY_AND_PROMOTION, {"key": "k", "promotion_uuid": "u"}),
+    "account": (_ACCOUNT, {"key": "k"}),
+    "offer": (_OFFER, {"offer_id": 1}),
+    "offer_by_uuid": (_OFFER_BY_UUID, {"promotion_uuid": "u"}),
+    "codes_of_user": (_CODES_OF_USER, {"offer_id": 1, "user_norm": "u"}),
+    "generic_code": (_GENERIC_CODE, {"offer_id": 1}),
+    "next_pool_code": (_NEXT_POOL_CODE, {"offer_id": 1}),
+    "codes_by_text": (_CODES_BY_TEXT, {"code_norm": "C"}),
+    "redemptions_of_user": (_REDEMPTIONS_OF_USER, {"offer_id": 1, "user_norm": "u"}),
+    "redemptions_of_code": (_REDEMPTIONS_OF_CODE, {"code_id": 1}),
+    "offers_of_distributor": (_OFFERS_OF_DISTRIBUTOR, {"distributor_id": 1}),
+    "redemption_by_key": (_REDEMPTION_BY_KEY, {"redemption_key": "r"}),
+    "claim_code": (
+        _CLAIM_CODE,
+        {
+            "code_id": 1,
+            "b_issued_at": datetime(2020, 1, 1),
+            "b_issued_to": "u",
+            "b_issued_to_norm": "u",
+            "b_distributor_id": None,
+            "b_expires_at": None,
+            "b_discount_amount": None,
+        },
+    ),
+    "count_use": (_COUNT_USE, {"code_id": 1, "limit": 1}),
+    "count_use_unlimited": (_COUNT_USE_UNLIMITED, {"code_id": 1}),
+    "pool_issued": (_POOL_ISSUED, {"offer_id": 1, "issued": 1}),
+    "set_val_key": (
+        _SET_VAL_KEY,
+        {"code_id": 1, "b_val_key": "v", "b_validated_at": datetime(2020, 1, 1)},
+    ),
+}
 
 
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
-    def __init__(self, engine: Engine, *, cache_ttl: float = 0.1) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # Read-only transactions: a deferred BEGIN on SQLite (store/engine.py), which never
+        # queues behind a writer.
         self._read_engine = engine.execution_options(uqm_readonly=True)
-        # SQLite files: reads on a connection kept per thread (no pool checkout per request).
-        self._thread_reads = (
-            ThreadReadConnections(engine) if supports_thread_reads(engine) else None
-        )
-        # Keys, offers and authorisations are read on every request and rarely change.
-        self.cache = VersionedCache(cache_ttl)
-        self._seen_data_version: Hashable | None = None
+        # SQLite has one writer at a time. This process's writers queue on this lock instead
+        # of in SQLite's busy handler, which retries in sleeps of growing length; other
+        # processes still meet the busy handler (and its timeout: 503).
+        self._write_lock: threading.Lock | None = None if self.is_postgres else threading.Lock()
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def read(self, *, single_statement: bool = False) -> Iterator[Connection]:
-        """A read transaction; see ``ThreadReadConnections.read`` for ``single_statement``
-        (a hint: other databases always get a transaction)."""
-        # The read-only option is set on an engine view once: setting it per connection ran
-        # SQLAlchemy's option events on every request.
-        if self._thread_reads is not None:
-            with self._thread_reads.read(single_statement=single_statement) as conn:
-                yield conn
-            return
+    def read(self) -> Iterator[Connection]:
         with self._read_engine.connect() as conn, conn.begin():
             yield conn
 
-    def data_version(self) -> Hashable | None:
-        """A token that changes whenever anyone commits a change to the database, cheap
-        enough to read per request; None where the database offers none (PostgreSQL).
-
-        A new version also makes the read cache check its own version before its next read,
-        so that what is read after this call is exact as of the token (not up to the cache's
-        ttl behind another replica's change)."""
-        if self._thread_reads is None:
-            return None
-        version = self._thread_reads.data_version()
-        if version != self._seen_data_version:
-            self._seen_data_version = version
-            self.cache.mark_changed()
-        return version
-
-    def close(self) -> None:
-        """Release the connections kept for reads (the engine's pool is the caller's)."""
-        if self._thread_reads is not None:
-            self._thread_reads.close()
-
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        finally:
-            self.cache.mark_written()
+        """A write transaction. When the request it serves has stopped waiting for it
+        (``store/commit_guard.py``), it rolls back instead of committing."""
+        guard = current_guard.get()
+        lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+        with lock, self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    yield conn
+                    if guard is not None:
+                        guard.enter_commit()
+            finally:
+                if guard is not None:
+                    guard.leave_commit()
+
+    def close(self) -> None:
+        """Nothing of its own to release: the engine's pool is its owner's."""
 
     # -- meta ---------------------------------------------------------------------------
     def get_meta(self, conn: Connection, key: str) -> Any:
@@ -231,72 +347,52 @@ class Repository:
 
     # -- accounts and offers --------------------------------------------------------------
     def account(self, conn: Connection, key: str) -> Account | None:
-        return self.cache.get(conn, ("account", key), lambda: self._load_account(conn, key))
-
-    def _load_account(self, conn: Connection, key: str) -> Account | None:
-        row = conn.execute(
-            select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(api_keys.c.key == key)
-        ).first()
+        row = conn.execute(_ACCOUNT, {"key": key}).first()
         return Account(key, row[0], row[1]) if row else None
 
-    def offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
-        if lock:
-            return self._load_offer(conn, offer_id, lock=True)
-        return self.cache.get(conn, ("offer", offer_id), lambda: self._load_offer(conn, offer_id))
+    def key_and_offer(
+        self,
+        conn: Connection,
+        key: str,
+        *,
+        offer_id: int | None = None,
+        promotion_uuid: str | None = None,
+    ) -> KeyAndOffer:
+        """The key's account, the offer (by id or promotion uuid) and the authorisation."""
+        if offer_id is not None:
+            row = conn.execute(_KEY_AND_OFFER, {"key": key, "offer_id": offer_id}).first()
+        else:
+            assert promotion_uuid is not None
+            row = conn.execute(
+                _KEY_AND_PROMOTION, {"key": key, "promotion_uuid": promotion_uuid.lower()}
+            ).first()
+        if row is None:
+            return KeyAndOffer(None, None, False)
+        m = row._mapping
+        account = Account(key, m["key_merchant_id"], m["key_distributor_id"])
+        if m["id"] is None:
+            return KeyAndOffer(account, None, False)
+        return KeyAndOffer(account, _offer_of(m), bool(m["authorised"]))
 
-    def _load_offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
-        query = (
-            select(*_OFFER_COLUMNS)
-            .join(merchants, merchants.c.id == offers.c.merchant_id)
-            .where(offers.c.id == offer_id)
-        )
+    def offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
+        query: Any = _OFFER
         if lock and self.is_postgres:
-            query = query.with_for_update(of=offers)
-        row = conn.execute(query).first()
-        return _offer(row) if row else None
+            query = _OFFER.with_for_update(of=offers)
+        row = conn.execute(query, {"offer_id": offer_id}).first()
+        return _offer_of(row._mapping) if row else None
 
     def offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
-        return self.cache.get(
-            conn,
-            ("offer_uuid", promotion_uuid),
-            lambda: self._load_offer_by_uuid(conn, promotion_uuid),
-        )
-
-    def _load_offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
-        row = conn.execute(
-            select(*_OFFER_COLUMNS)
-            .join(merchants, merchants.c.id == offers.c.merchant_id)
-            .where(offers.c.promotion_uuid == promotion_uuid.lower())
-        ).first()
-        return _offer(row) if row else None
+        row = conn.execute(_OFFER_BY_UUID, {"promotion_uuid": promotion_uuid.lower()}).first()
+        return _offer_of(row._mapping) if row else None
 
     def offers_for_distributor(self, conn: Connection, distributor_id: int) -> list[Offer]:
-        rows = conn.execute(
-            select(*_OFFER_COLUMNS)
-            .join(merchants, merchants.c.id == offers.c.merchant_id)
-            .join(offer_distributors, offer_distributors.c.offer_id == offers.c.id)
-            .where(offer_distributors.c.distributor_id == distributor_id)
-            .order_by(offers.c.id)
-        )
-        return [_offer(row) for row in rows]
-
-    def offers_with_claim_credential(self, conn: Connection) -> list[Offer]:
-        rows = conn.execute(
-            select(*_OFFER_COLUMNS).join(merchants, merchants.c.id == offers.c.merchant_id)
-        )
-        return [offer for offer in map(_offer, rows) if offer.config.get("claim_credential")]
+        rows = conn.execute(_OFFERS_OF_DISTRIBUTOR, {"distributor_id": distributor_id})
+        return [_offer_of(row._mapping) for row in rows]
 
     def is_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
-        return self.cache.get(
-            conn,
-            ("authorised", offer_id, distributor_id),
-            lambda: self._load_authorised(conn, offer_id, distributor_id),
-        )
-
-    def _load_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
         return (
             conn.execute(
-                select(offer_distributors.c.offer_id).where(
+                select(literal(1)).where(
                     offer_distributors.c.offer_id == offer_id,
                     offer_distributors.c.distributor_id == distributor_id,
                 )
@@ -318,38 +414,36 @@ class Repository:
         )
 
     # -- codes --------------------------------------------------------------------------
-    def code_remaining(
-        self, conn: Connection, offer_id: int, data_version: Hashable | None = None
-    ) -> int:
-        """Unissued codes of the offer's pool. With ``data_version`` (``data_version()``), the
-        count is exact as of that version; without, at most the cache's ttl old."""
-        return self.cache.get_volatile(
-            conn,
-            ("remaining", offer_id),
-            lambda: self._count_remaining(conn, offer_id),
-            version=data_version,
+    def code_remaining(self, conn: Connection, offer_id: int) -> int:
+        """Unissued codes of the offer's pool (the counter, not a count)."""
+        return int(
+            conn.execute(
+                select(offers.c.pool_unissued).where(offers.c.id == offer_id)
+            ).scalar_one_or_none()
+            or 0
         )
 
-    def _count_remaining(self, conn: Connection, offer_id: int) -> int:
-        return conn.execute(
+    def recount_pool(self, conn: Connection, offer_id: int | None = None) -> None:
+        """Set the pool counter of one offer (or of all) from its codes: after bulk loads
+        (fixtures, snapshots) that write codes without going through the counter."""
+        counted = (
             select(func.count())
             .select_from(codes)
-            .where(
-                codes.c.offer_id == offer_id,
-                codes.c.issued_at.is_(None),
-                codes.c.origin != "generic",
-            )
-        ).scalar_one()
+            .where(*_unissued_pool(offers.c.id))
+            .scalar_subquery()
+        )
+        statement = update(offers).values(pool_unissued=counted)
+        if offer_id is not None:
+            statement = statement.where(offers.c.id == offer_id)
+        conn.execute(statement)
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = _CODES_OF_USER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
-        return [_code_of(row) for row in rows]
+        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
+        return [_code_of(row._mapping) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
-        row = conn.execute(
-            select(codes).where(codes.c.offer_id == offer_id, codes.c.origin == "generic").limit(1)
-        ).first()
-        return _code(row) if row else None
+        row = conn.execute(_GENERIC_CODE, {"offer_id": offer_id}).first()
+        return _code_of(row._mapping) if row else None
 
     def claim_pool_code(
         self,
@@ -368,50 +462,44 @@ class Repository:
         PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent issuers take different rows.
         SQLite: the write transaction holds the database's write lock already.
         """
+        pick: Any = _NEXT_POOL_CODE
+        if self.is_postgres:
+            pick = pick.with_for_update(skip_locked=True)
         for _ in range(5):
-            pick = (
-                select(codes.c.id)
-                .where(
-                    codes.c.offer_id == offer_id,
-                    codes.c.issued_at.is_(None),
-                    codes.c.origin != "generic",
-                )
-                .order_by(codes.c.id)
-                .limit(1)
-            )
-            if self.is_postgres:
-                pick = pick.with_for_update(skip_locked=True)
-            code_id = conn.execute(pick).scalar_one_or_none()
+            code_id = conn.execute(pick, {"offer_id": offer_id}).scalar_one_or_none()
             if code_id is None:
                 return None
-            claimed = conn.execute(
-                update(codes)
-                .where(codes.c.id == code_id, codes.c.issued_at.is_(None))
-                .values(
-                    issued_at=to_db(now),
-                    issued_to=user,
-                    issued_to_norm=user_norm,
-                    distributor_id=distributor_id,
-                    expires_at=to_db(expires_at) if expires_at else None,
-                    discount_amount=discount_amount,
-                )
-            ).rowcount
-            if claimed == 1:
-                return self.code_by_id(conn, code_id)
+            row = conn.execute(
+                _CLAIM_CODE,
+                {
+                    "code_id": code_id,
+                    "b_issued_at": to_db(now),
+                    "b_issued_to": user,
+                    "b_issued_to_norm": user_norm,
+                    "b_distributor_id": distributor_id,
+                    "b_expires_at": to_db(expires_at) if expires_at else None,
+                    "b_discount_amount": discount_amount,
+                },
+            ).first()
+            if row is not None:
+                self._count_issued(conn, offer_id, 1)
+                return _code_of(row._mapping)
         return None
 
-    def code_by_id(self, conn: Connection, code_id: int) -> Code:
-        return _code(conn.execute(select(codes).where(codes.c.id == code_id)).one())
+    def _count_issued(self, conn: Connection, offer_id: int, count: int) -> None:
+        conn.execute(_POOL_ISSUED, {"offer_id": offer_id, "issued": count})
 
-    def find_codes(self, conn: Connection, code_norm: str) -> list[tuple[Code, int]]:
-        """Every code with this text, with the merchant of its offer."""
-        rows = conn.execute(
-            select(codes, offers.c.merchant_id.label("offer_merchant_id"))
-            .join(offers, offers.c.id == codes.c.offer_id)
-            .where(codes.c.code_norm == code_norm)
-            .order_by(codes.c.id)
-        )
-        return [(_code(row), row._mapping["offer_merchant_id"]) for row in rows]
+    def code_by_id(self, conn: Connection, code_id: int) -> Code:
+        return _code_of(conn.execute(select(codes).where(codes.c.id == code_id)).one()._mapping)
+
+    def find_codes(self, conn: Connection, code_norm: str) -> list[tuple[Code, Offer]]:
+        """Every code with this text, with its offer."""
+        found = []
+        for row in conn.execute(_CODES_BY_TEXT, {"code_norm": code_norm}):
+            m = row._mapping
+            offer = {column.key: m[f"offer__{column.key}"] for column in _OFFER_COLUMNS}
+            found.append((_code_of(m), _offer_of(offer)))
+        return found
 
     def master_code_offers(self, conn: Connection, code_norm: str) -> list[int]:
         return list(
@@ -421,18 +509,16 @@ class Repository:
         )
 
     def codes_like(self, conn: Connection, merchant_id: int | None, limit: int = 5000) -> list[str]:
-        """Known code texts (for "did you mean" hints)."""
+        """Known code texts (for "did you mean" hints on an unknown code)."""
         query = select(codes.c.code).join(offers, offers.c.id == codes.c.offer_id).limit(limit)
-        query = query.where(or_(codes.c.issued_at.is_not(None), codes.c.origin != "generated"))
+        query = query.where((codes.c.issued_at.is_not(None)) | (codes.c.origin != "generated"))
         if merchant_id is not None:
             query = query.where(offers.c.merchant_id == merchant_id)
         return list(conn.execute(query).scalars())
 
     def set_val_key(self, conn: Connection, code_id: int, val_key: str, now: datetime) -> None:
         conn.execute(
-            update(codes)
-            .where(codes.c.id == code_id)
-            .values(val_key=val_key, validated_at=to_db(now))
+            _SET_VAL_KEY, {"code_id": code_id, "b_val_key": val_key, "b_validated_at": to_db(now)}
         )
 
     def set_lock(
@@ -447,30 +533,24 @@ class Repository:
     def count_use(self, conn: Connection, code_id: int, limit: int | None) -> bool:
         """Add one use unless the limit is reached: one conditional UPDATE, so two concurrent
         redemptions of a single-use code cannot both succeed."""
-        statement = update(codes).where(codes.c.id == code_id).values(uses=codes.c.uses + 1)
-        if limit is not None:
-            statement = statement.where(codes.c.uses < limit)
-        return conn.execute(statement).rowcount == 1
+        if limit is None:
+            return conn.execute(_COUNT_USE_UNLIMITED, {"code_id": code_id}).rowcount == 1
+        return conn.execute(_COUNT_USE, {"code_id": code_id, "limit": limit}).rowcount == 1
 
     # -- redemptions ----------------------------------------------------------------------
-    def insert_redemption(self, conn: Connection, values: dict[str, Any]) -> int:
+    def insert_redemption(self, conn: Connection, values: dict[str, Any]) -> Redemption:
         values = dict(values)
         values["redeemed_at"] = to_db(values["redeemed_at"])
-        return conn.execute(insert(redemptions).values(**values)).inserted_primary_key[0]
+        row = conn.execute(insert(redemptions).values(**values).returning(*redemptions.c)).one()
+        return _redemption_of(row._mapping)
 
     def redemption(self, conn: Connection, redemption_id: int) -> Redemption | None:
         row = conn.execute(select(redemptions).where(redemptions.c.id == redemption_id)).first()
-        return _redemption(row) if row else None
+        return _redemption_of(row._mapping) if row else None
 
-    def redemptions_of_user(
-        self, conn: Connection, offer_id: int, user_norm: str, code_ids: Sequence[int]
-    ) -> list[Redemption]:
-        """Redemptions made by the user (as ``email``/user id) or of codes issued to them."""
-        values = {"offer_id": offer_id, "user_norm": user_norm}
-        if code_ids:
-            values["code_ids"] = list(code_ids)
-            return [_redemption(row) for row in conn.execute(_REDEMPTIONS_OF_USER_OR_CODES, values)]
-        return [_redemption_of(row) for row in _REDEMPTIONS_OF_USER.rows(conn, values)]
+    def redemption_by_key(self, conn: Connection, redemption_key: str) -> Redemption | None:
+        row = conn.execute(_REDEMPTION_BY_KEY, {"redemption_key": redemption_key}).first()
+        return _redemption_of(row._mapping) if row else None
 
     def redemptions_of_customer(
         self,
@@ -483,38 +563,34 @@ class Repository:
         to them (``code_ids``: the ids of ``codes_of_user``, when the caller has read them).
 
         Index seeks only: one for the user's own redemptions (in index order), one per code.
-        A single statement (a ``UNION`` inside ``IN``) built two temporary B-trees per call,
-        which cost SQLite more than the rest of the publisher query together."""
+        A single statement (a ``UNION`` inside ``IN``) made SQLite build two temporary B-trees
+        per call."""
         if code_ids is None:
             code_ids = [code.id for code in self.codes_of_user(conn, offer_id, user_norm)]
-        found = {
-            row["id"]: row
-            for row in _REDEMPTIONS_OF_USER.rows(
-                conn, {"offer_id": offer_id, "user_norm": user_norm}
+        found: dict[int, Row[Any]] = {
+            row.id: row
+            for row in conn.execute(
+                _REDEMPTIONS_OF_USER, {"offer_id": offer_id, "user_norm": user_norm}
             )
         }
         for code_id in code_ids:
-            for row in _REDEMPTIONS_OF_CODE.rows(conn, {"code_id": code_id}):
-                found.setdefault(row["id"], row)
-        ordered = sorted(found.values(), key=lambda row: (row["redeemed_at"], row["id"]))
+            for row in conn.execute(_REDEMPTIONS_OF_CODE, {"code_id": code_id}):
+                found.setdefault(row.id, row)
+        ordered = sorted(found.values(), key=lambda row: (row.redeemed_at, row.id))
         # A code's redemptions are of its offer; the filter keeps the answer exact regardless.
-        return [_redemption_of(row) for row in ordered if row["offer_id"] == offer_id]
+        return [_redemption_of(row._mapping) for row in ordered if row.offer_id == offer_id]
 
-    def redemptions_of_code(self, conn: Connection, code_id: int) -> list[Redemption]:
-        rows = conn.execute(
-            select(redemptions).where(redemptions.c.code_id == code_id).order_by(redemptions.c.id)
+    def set_awc_token(self, conn: Connection, redemption_id: int, token: str) -> None:
+        conn.execute(
+            update(redemptions).where(redemptions.c.id == redemption_id).values(awc_token=token)
         )
-        return [_redemption(row) for row in rows]
 
     # -- callbacks ------------------------------------------------------------------------
     def subscriptions_for(self, conn: Connection) -> list[dict[str, Any]]:
-        return [
-            dict(row._mapping)
-            for row in conn.execute(select(subscriptions).order_by(subscriptions.c.id))
-        ]
+        return [dict(row._mapping) for row in conn.execute(_SUBSCRIPTIONS)]
 
     def add_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
-        return conn.execute(insert(subscriptions).values(**values)).inserted_primary_key[0]
+        return int(conn.execute(insert(subscriptions).values(**values)).inserted_primary_key[0])
 
     def ensure_origin_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
         """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present,
@@ -568,19 +644,22 @@ class Repository:
         )
 
     def insert_codes(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Add codes; unissued ones of a pool count into their offer's ``code_remaining``."""
         for start in range(0, len(rows), 5000):
             conn.execute(insert(codes), rows[start : start + 5000])
+        added: dict[int, int] = {}
+        for row in rows:
+            if row.get("issued_at") is None and row.get("origin") != "generic":
+                added[row["offer_id"]] = added.get(row["offer_id"], 0) + 1
+        for offer_id, count in added.items():
+            self._count_issued(conn, offer_id, -count)
 
     def issue_batch(self, conn: Connection, offer_id: int, count: int, now: datetime) -> list[str]:
         """Mark ``count`` unissued codes issued and return them; [] when fewer are left (the
         caller then issues none: a batch is all or nothing)."""
-        pick = (
+        pick: Any = (
             select(codes.c.id, codes.c.code)
-            .where(
-                codes.c.offer_id == offer_id,
-                codes.c.issued_at.is_(None),
-                codes.c.origin != "generic",
-            )
+            .where(*_unissued_pool(offer_id))
             .order_by(codes.c.id)
             .limit(count)
         )
@@ -596,4 +675,5 @@ class Repository:
                 .where(codes.c.id.in_(ids[start : start + 5000]))
                 .values(issued_at=to_db(now))
             )
+        self._count_issued(conn, offer_id, len(picked))
         return [row[1] for row in picked]

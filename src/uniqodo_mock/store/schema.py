@@ -36,7 +36,6 @@ __all__ = [
     "offers",
     "outbox",
     "redemptions",
-    "state_version",
     "subscriptions",
 ]
 
@@ -105,6 +104,9 @@ offers = Table(
     Column("discount_amount", Float, nullable=False, default=0.0),
     Column("currency", String(3), nullable=True),
     Column("codes_per_customer", Integer, nullable=False, default=1),
+    # Unissued codes of the pool (``code_remaining``), kept by the transactions that issue,
+    # import or batch codes (0004c).
+    Column("pool_unissued", BigInteger, nullable=False, default=0, server_default="0"),
     # Feature settings that no query filters on (code generation, basket rules, locks, mystery
     # discounts, claim credentials): a JSON document validated by the fixture format.
     Column("config", JSON, nullable=False, default=dict),
@@ -115,6 +117,8 @@ offer_distributors = Table(
     metadata,
     Column("offer_id", BigInteger, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True),
     Column("distributor_id", BigInteger, ForeignKey("distributors.id"), primary_key=True),
+    # A distributor's offers in id order: the Offers API (0004c).
+    Index("ix_offer_distributors_distributor", "distributor_id", "offer_id"),
 )
 
 codes = Table(
@@ -143,8 +147,8 @@ codes = Table(
     Column("lock_until", DateTime, nullable=True),
     UniqueConstraint("offer_id", "code_norm", name="uq_codes_offer_code"),
     Index("ix_codes_code_norm", "code_norm"),
-    Index("ix_codes_offer_issued", "offer_id", "issued_at"),
-    Index("ix_codes_offer_unissued", "offer_id", "issued_at", "origin"),
+    # The pool in issue order: the next unissued code is the index's first entry (0004c).
+    Index("ix_codes_offer_pool", "offer_id", "issued_at", "id"),
     # Ends with the sort columns: one customer's codes in order by an index seek (0003s).
     Index("ix_codes_offer_user_order", "offer_id", "issued_to_norm", "issued_at", "id"),
 )
@@ -175,6 +179,7 @@ redemptions = Table(
     Column("tags", JSON, nullable=False, default=list),
     Index("ix_redemptions_offer_user_order", "offer_id", "user_id_norm", "redeemed_at", "id"),
     Index("ix_redemptions_code", "code_id"),
+    Index("ix_redemptions_key", "redemption_key"),
 )
 
 subscriptions = Table(
@@ -236,13 +241,4 @@ delivery_attempts = Table(
     Column("error", Text, nullable=True),
     Column("outcome", String(16), nullable=False),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
-)
-
-# One row (id 1): a counter that triggers bump on every change to accounts, offers and
-# authorisations (migration 0002p), so each process knows when its read cache is stale.
-state_version = Table(
-    "state_version",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("version", BigInteger, nullable=False),
 )

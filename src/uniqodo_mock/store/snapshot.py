@@ -30,13 +30,8 @@ class SnapshotError(ValueError):
         self.problems = problems
 
 
-# Bookkeeping, not state: the read cache's change counter keeps counting across a restore
-# (the restore's own writes bump it, so every process sees the restored state).
-_NOT_STATE = {"state_version"}
-
-
 def _tables() -> list[Any]:
-    return [table for table in metadata.sorted_tables if table.name not in _NOT_STATE]
+    return list(metadata.sorted_tables)
 
 
 def export_snapshot(repo: Repository) -> dict[str, Any]:
@@ -138,6 +133,8 @@ def import_snapshot(repo: Repository, document: Any) -> dict[str, int]:
                 if rows:
                     conn.execute(insert(table), rows)
                 counts["".join(table.name)] = len(rows)
+            # The counters follow from the rows (a snapshot of an older version has none).
+            repo.recount_pool(conn)
             if repo.is_postgres:
                 _move_sequences(conn)
     except SnapshotError:
