@@ -22,16 +22,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from uniqodo_mock.core.errors import VendorError
-from uniqodo_mock.core.rule_tables import install_rule_parser_tables
 
 if TYPE_CHECKING:
     import rule_engine
 
 
 def _rule_engine() -> Any:
-    """rule_engine, imported on first use, with its parser tables precomputed (importing it
-    otherwise builds them: ~1 s of every start whose fixtures hold a basket rule)."""
-    install_rule_parser_tables()
+    """rule_engine, imported when the first basket rule is compiled: importing it builds the
+    parser of its grammar, which a mock whose offers have no basket rule need not pay for."""
     import rule_engine
 
     return rule_engine

@@ -3,8 +3,8 @@ validation keys and redemption keys."""
 
 from __future__ import annotations
 
+import hashlib
 import random
-import secrets
 import string
 from collections.abc import Iterable, Iterator
 
@@ -12,9 +12,8 @@ __all__ = [
     "DEFAULT_ALPHABET",
     "DEFAULT_LENGTH",
     "CodeGenerator",
-    "new_redemption_key",
-    "new_reference",
-    "new_val_key",
+    "derived_reference",
+    "derived_token",
     "normalise_code",
     "normalise_user",
 ]
@@ -104,26 +103,22 @@ class CodeGenerator:
             yield code
 
 
-def new_val_key() -> str:
-    """A validation key, 44 characters like the docs' example ``f458re9w...``."""
-    return secrets.token_hex(22)
+def derived_token(seed: object, *parts: object, length: int = 44) -> str:
+    """A hex token derived from the fixtures' seed and ``parts``: validation keys, redemption
+    keys and lock sessions. The same state and the same requests give the same tokens, so a
+    partner's recorded answers replay byte for byte."""
+    digest = hashlib.sha256(repr((seed, *parts)).encode("utf-8")).hexdigest()
+    while len(digest) < length:
+        digest += hashlib.sha256(digest.encode("ascii")).hexdigest()
+    return digest[:length]
 
 
-def new_redemption_key() -> str:
-    return secrets.token_hex(16)
-
-
-def new_reference() -> str:
-    """An error reference like the docs' ``TCJGGJGF``: 8 uniform random capitals.
-
-    One random number written in base 26: choosing each letter separately read the OS's random
-    source 8+ times (~40 µs per error answer)."""
-    number = secrets.randbelow(_REFERENCE_SPACE)
+def derived_reference(seed: object, *parts: object) -> str:
+    """An error reference like the docs' ``TCJGGJGF`` (8 capitals), derived from the seed and
+    what the answer is about (the request and the error), never random."""
+    number = int.from_bytes(hashlib.sha256(repr((seed, *parts)).encode("utf-8")).digest()[:8])
     letters = []
     for _ in range(8):
         number, digit = divmod(number, 26)
         letters.append(string.ascii_uppercase[digit])
     return "".join(letters)
-
-
-_REFERENCE_SPACE = 26**8

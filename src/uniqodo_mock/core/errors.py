@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,9 @@ class VendorError(Exception):
         self.promotion_specific_error = promotion_specific_error
         # A message that replaces the catalogue's (e.g. naming the malformed parameter).
         self.message = message
+        # Set by read-only operations: until when (on the mock's clock) the same request meets
+        # the same error while the stored state is unchanged; None: the answer is not kept.
+        self.keep_until: datetime | None = None
 
 
 class ErrorCatalogue:

@@ -6,21 +6,27 @@ the error a partner sees.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from uniqodo_mock.core.codes import normalise_user
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Account, Code, Offer
 
 __all__ = [
+    "NEVER",
     "check_code_expiry",
     "check_code_uses",
     "check_distributor_may_promote",
     "check_merchant_key",
     "check_secure_email",
     "check_window",
+    "expiry_changes_at",
     "redemption_limit_reached",
+    "window_changes_at",
 ]
+
+# A moment no clock reaches: "time alone never changes this answer".
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def check_merchant_key(account: Account, merchant_id: int) -> None:
@@ -107,3 +113,22 @@ def check_secure_email(code: Code, offer: Offer, email: str | None) -> None:
             f"code {code.code} is bound to another customer than {email!r}",
             parameter="email",
         )
+
+
+def window_changes_at(offer: Offer, now: datetime) -> datetime:
+    """The next moment ``check_window``'s verdict for the offer can change: its start, its
+    end, or never (paused and ended offers, and a window already over)."""
+    if offer.status in ("paused", "ended"):
+        return NEVER
+    if now < offer.start_at:
+        return offer.start_at
+    if now <= offer.end_at:
+        return offer.end_at
+    return NEVER
+
+
+def expiry_changes_at(code: Code | None, now: datetime) -> datetime:
+    """The moment ``check_code_expiry``'s verdict for the code changes (or never)."""
+    if code is None or code.expires_at is None or now > code.expires_at:
+        return NEVER
+    return code.expires_at

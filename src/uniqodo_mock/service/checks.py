@@ -1,15 +1,11 @@
-"""The promotion features that run as validation checks (``MockService.validation_checks``):
-basket rules and the validation lock. Each is a function of a ``ValidationContext``."""
+"""The promotion features that run as validation checks (``CodeValidation.checks``): basket
+rules and the validation lock. Each is a function of a ``ValidationContext``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from uniqodo_mock.core.basket import check_basket_rules, parse_rules
 from uniqodo_mock.core.lock import lock_for
-
-if TYPE_CHECKING:
-    from uniqodo_mock.service import ValidationContext
+from uniqodo_mock.service.validation_context import ValidationCheck, ValidationContext
 
 __all__ = ["DEFAULT_CHECKS", "basket_rules_check", "validation_lock_check"]
 
@@ -36,4 +32,4 @@ def validation_lock_check(ctx: ValidationContext) -> None:
 
 
 # Basket rules first: a basket that cannot use the code must not lock it.
-DEFAULT_CHECKS = (basket_rules_check, validation_lock_check)
+DEFAULT_CHECKS: tuple[ValidationCheck, ...] = (basket_rules_check, validation_lock_check)
