@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-__all__ = ["ThreadedServer", "free_port", "serve_in_thread", "wait_healthy"]
+__all__ = ["ThreadedServer", "free_port", "serve_in_thread", "serve_workers", "wait_healthy"]
 
 
 def free_port() -> int:
@@ -101,3 +101,18 @@ def serve_in_thread(
         yield running
     finally:
         running.stop()
+
+
+def serve_workers(app_factory: str, *, workers: int, **options: Any) -> int:
+    """Serve ``workers`` processes of the app that the factory ``app_factory`` (an import
+    string, ``"module:function"``) builds, under uvicorn's supervisor, until stopped; the
+    exit status for the command: 1 when a worker could not start (the supervisor then stops
+    them all), else 0. ``options``: ``uvicorn.Config``'s (host, port, log_level, ...)."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(app_factory, factory=True, workers=workers, **options)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
+    return 1 if failed else 0

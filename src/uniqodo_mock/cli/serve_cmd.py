@@ -79,12 +79,22 @@ __all__ = ["serve"]
     help="SQLite: milliseconds a write waits for the lock before answering 503.",
 )
 @click.option(
+    "--answer-cache/--no-answer-cache",
     "--read-memo/--no-read-memo",
+    "answer_cache",
     default=True,
     show_default=True,
-    help="Reuse the answer of a repeated GET /code or publisher query while the database's "
-    "data version says nothing changed (SQLite; answers stay exact). Off: every read is "
-    "computed afresh.",
+    help="Reuse the answer of a repeated read-only request (GET /code of a known customer, "
+    "the queries, the offer list) while the database's data version says nothing changed "
+    "(SQLite; answers stay exact). Off: every answer is computed afresh.",
+)
+@click.option(
+    "--db-timeout",
+    default=3.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="PostgreSQL: seconds a database call may take (connecting, waiting for a pooled "
+    "connection or a lock) before the request gets 503 with Retry-After.",
 )
 @click.option(
     "--log-level",
@@ -105,7 +115,8 @@ def serve(
     max_body: int,
     body_timeout: float,
     db_busy_timeout: int,
-    read_memo: bool,
+    answer_cache: bool,
+    db_timeout: float,
     log_level: str,
     **callback_kwargs: Any,
 ) -> None:
@@ -135,7 +146,8 @@ def serve(
         max_body_bytes=max_body,
         body_timeout=body_timeout,
         db_busy_timeout_ms=db_busy_timeout,
-        read_memo=read_memo,
+        answer_cache=answer_cache,
+        db_timeout=db_timeout,
     )
     with fail_on_fixture_error():
         # Migrate and load fixtures once, here, before any worker starts.
@@ -145,8 +157,9 @@ def serve(
         f"uniqodo-mock serving on http://{host}:{port} (database {_describe_db(db)}); Ctrl-C stops it",
         err=True,
     )
+    from uniqodo_mock.heap import settle_startup_heap
+
     if workers == 1:
-        from uniqodo_mock.heap import settle_startup_heap
         from uniqodo_mock.mock.app import create_app
 
         # One process: serve the runtime just built (start-up pays for one migration check).
@@ -154,31 +167,28 @@ def serve(
         settle_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
-    # Several worker processes, forked from this one once the database is ready: they inherit
-    # the imports and the parsed specs, and each builds its own app (engine, journal, dispatcher).
-    from uniqodo_mock.heap import settle_startup_heap
-    from uniqodo_mock.mock.app import MockApp, create_app, preload_for_workers
-    from uniqodo_mock.prefork import serve_forked
+    # Several worker processes under uvicorn's supervisor (it replaces workers that die or
+    # hang; SIGHUP restarts them, SIGTTIN/SIGTTOU add and remove one). Each builds its app
+    # from the configuration handed over here.
+    import os
 
-    runtime.repo.close()
-    runtime.engine.dispose()
-    preload_for_workers()
-    fixtures_read = runtime.fixtures
+    from uniqodo_mock.mock.workers import SUPERVISOR_PID
 
-    def worker_app() -> MockApp:
-        app = create_app(runtime=build_runtime(config, document=fixtures_read))
-        settle_startup_heap()  # in the worker, once its own app is built
-        return app
+    runtime.close()
+    config.export_to_environment()
+    os.environ[SUPERVISOR_PID] = str(os.getpid())
+    from uniqodo_mock.serving import serve_workers
 
-    status = serve_forked(
-        worker_app,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
+    sys.exit(
+        serve_workers(
+            "uniqodo_mock.mock.workers:worker_app",
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+        )
     )
-    sys.exit(status)
 
 
 def _describe_db(url: str) -> str:
