@@ -43,8 +43,13 @@ def test_wheel_carries_specs_and_fixtures_and_runs_outside_the_repo(tmp_path: Pa
         *sorted((REPO / "fixtures").glob("*.yaml")),
     ):
         assert f"uniqodo_mock/_data/{product.parent.name}/{product.name}" in names
-    # The precomputed basket-rule parser tables (without them every start builds them).
-    assert "uniqodo_mock/core/rule_parser_tables.json" in names
+    # The package's own data files: the error catalogue, the fixture format, the pages.
+    for data in (
+        "uniqodo_mock/core/default_errors.yaml",
+        "uniqodo_mock/fixtures/schema.yaml",
+        "uniqodo_mock/mock/static/docs.html",
+    ):
+        assert data in names, data
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=env)

@@ -109,9 +109,7 @@ def test_sqlite_replicas_see_each_others_redemption_at_once(sqlite_url: str) -> 
     """Two processes on one SQLite file, each keeping answers of repeated reads: a redemption
     through one is in the other's very next publisher query (the data version changed)."""
     uid = "replica-memo@example.com"
-    query = (
-        f"/publisher/{KEY}/query/user-redemption/0821f4190897965c33eaca7954db5f23?userId={uid}"
-    )
+    query = f"/publisher/{KEY}/query/user-redemption/0821f4190897965c33eaca7954db5f23?userId={uid}"
     with mock_server(sqlite_url) as first, mock_server(sqlite_url) as second:
         code = httpx.get(f"{first.url}/code/{KEY}/4883?uid={uid}").json()["data"]["code"]
         for _ in range(3):  # computed once, then kept by the second process

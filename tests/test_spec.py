@@ -500,16 +500,27 @@ def test_parameter_constraints(spec: dict[str, Any]) -> None:
             "maximum": 2**63 - 1,
         }
     assert params["PromotionUuid"]["schema"]["pattern"] == "^[0-9a-fA-F]{32}$"
+    text = "^[^\\u0000]*$"  # no NUL character: the database could not store it
     for name in ("DistributorKey", "MerchantKey", "MerchantKeyEnquiry", "ClaimCredential"):
         schema = params[name]["schema"]
-        assert schema == {"type": "string", "minLength": 1, "maxLength": 128}, name
-    assert params["Code"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 64}
+        assert schema == {"type": "string", "minLength": 1, "maxLength": 128, "pattern": text}
+    assert params["Code"]["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": text,
+    }
     assert params["Locale"]["schema"]["pattern"] == "^[a-z]{2}(_[A-Z]{2})?$"
     assert params["Format"]["schema"]["enum"] == ["json", "xml"]
-    for name in ("OrderValue", "Discount", "BasketTotal"):
+    assert params["OrderValue"]["schema"] == {
+        "type": "string",
+        "pattern": r"^-?[0-9]{1,15}(\.[0-9]+)?$",
+        "x-source": "simulator",
+    }
+    for name in ("Discount", "BasketTotal"):
         assert params[name]["schema"] == {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
     for name in ("Price", "Quantity", "ProductId"):
-        assert params[name]["schema"] == {"type": "string"}, name
+        assert params[name]["schema"] == {"type": "string", "pattern": text}, name
     assert params["OrderId"]["required"] is True
 
 
@@ -518,7 +529,7 @@ def test_form_body_accepts_extra_fields(spec: dict[str, Any]) -> None:
     schema, _ = _resolve(
         spec, op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"], ""
     )
-    assert schema["additionalProperties"] == {"type": "string"}
+    assert schema["additionalProperties"] == {"type": "string", "pattern": "^[^\\u0000]*$"}
     get_op = spec["paths"]["/validate/{api_key}/{code}/{merchant_id}"]["get"]
     query_names = {
         _resolve(spec, p, "")[0]["name"]

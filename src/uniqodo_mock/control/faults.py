@@ -297,6 +297,10 @@ class FaultBook:
         probability = rule.get("probability")
         return probability is None or rule.rng.random() < probability
 
+    def has_api_rules(self) -> bool:
+        """Whether any API rule is in force (lock-free, as ``may_apply``)."""
+        return bool(self._codeless or self._by_code)
+
     def may_apply(self, code: str | None) -> bool:
         """Whether some API rule could match a request carrying ``code``: when not, ``decide``
         is certain to answer None. Lock-free (the index is replaced whole on every change), so

@@ -9,9 +9,11 @@ from starlette.responses import Response
 
 from uniqodo_mock import __version__
 from uniqodo_mock.core.code_csv import CsvProblems
+from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.admin_callbacks import CallbackAdmin
 from uniqodo_mock.mock.admin_controls import ControlAdmin
+from uniqodo_mock.mock.dbcalls import DatabaseUnavailable
 from uniqodo_mock.mock.envelope import (
     envelope_response,
     error_entries,
@@ -32,41 +34,51 @@ class AdminApi(ControlAdmin):
         self.codes = CodesAdmin(runtime)
         self.callbacks = CallbackAdmin(runtime)
 
-    async def import_codes(self, offer_id: int, **kwargs: Any) -> Response:
-        return await self.codes.import_codes(offer_id, **kwargs)
+    def import_codes(self, offer_id: int, **kwargs: Any) -> Response:
+        return self.codes.import_codes(offer_id, **kwargs)
 
-    async def code_batch(self, offer_id: int, count: int, **kwargs: Any) -> Response:
-        return await self.codes.code_batch(offer_id, count, **kwargs)
+    def code_batch(self, offer_id: int, count: int, **kwargs: Any) -> Response:
+        return self.codes.code_batch(offer_id, count, **kwargs)
 
     async def health(self) -> Response:
-        repo = self.runtime.repo
-        with repo.read() as conn:
-            conn.execute(text("SELECT 1"))
-            fixtures = repo.get_meta(conn, "fixtures")
+        """Readiness: 200 when the database answers (within its timeout), else 503. Never
+        waits on the database longer than a request would."""
+        runtime = self.runtime
+        repo = runtime.repo
+
+        def check() -> Any:
+            with repo.read() as conn:
+                conn.execute(text("SELECT 1"))
+                return repo.get_meta(conn, "fixtures")
+
+        body = {"version": __version__, "database": repo.engine.dialect.name}
+        try:
+            fixtures = await runtime.calls.run(check)
+        except DatabaseUnavailable as error:
+            return json_response(
+                {**body, "status": "unavailable", "detail": error.reason},
+                503,
+                headers={"Retry-After": "1"},
+            )
         return json_response(
-            {
-                "status": "ok",
-                "version": __version__,
-                "database": repo.engine.dialect.name,
-                "fixtures": fixtures.get("source") if fixtures else None,
-            }
+            {**body, "status": "ok", "fixtures": fixtures.get("source") if fixtures else None}
         )
 
     # -- callbacks (admin_callbacks.py) -----------------------------------------------------
-    async def list_callbacks(self) -> Response:
+    def list_callbacks(self) -> Response:
         return json_response({"subscriptions": self.callbacks.list()})
 
-    async def create_callback(self, body: dict[str, Any]) -> Response:
+    def create_callback(self, body: dict[str, Any]) -> Response:
         created = self.callbacks.create(body)
         return json_response(
             created, 201, headers={"Location": f"/__admin/callbacks/{created['id']}"}
         )
 
-    async def delete_callback(self, subscription_id: int) -> Response:
+    def delete_callback(self, subscription_id: int) -> Response:
         self.callbacks.delete(subscription_id)
         return Response(status_code=204)
 
-    async def list_deliveries(
+    def list_deliveries(
         self,
         status: str | None = None,
         subscription: int | None = None,
@@ -85,11 +97,16 @@ class CodesAdmin:
 
     def _failure(self, error: VendorError) -> Response:
         catalogue = self.runtime.service.catalogue
+        reference = derived_reference(
+            self.runtime.service.settings.seed, "admin", error.key, error.detail.reason
+        )
         return envelope_response(
-            None, error_entries([error], catalogue, None), status_for([error], catalogue)
+            None,
+            error_entries([error], catalogue, None, reference),
+            status_for([error], catalogue),
         )
 
-    async def import_codes(self, offer_id: int, body: Any = None, **_: Any) -> Response:
+    def import_codes(self, offer_id: int, body: Any = None, **_: Any) -> Response:
         # connexion has read the body already and hands it over (bytes, or text it decoded).
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
         try:
@@ -101,7 +118,7 @@ class CodesAdmin:
             return envelope_response(None, entries, status=400)
         return envelope_response({"imported": imported}, [])
 
-    async def code_batch(self, offer_id: int, count: int, **_: Any) -> Response:
+    def code_batch(self, offer_id: int, count: int, **_: Any) -> Response:
         try:
             text = self.runtime.service.code_batch(offer_id, count)
         except VendorError as error:

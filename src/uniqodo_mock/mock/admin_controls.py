@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from uniqodo_mock.control.faults import FaultRuleError
 from uniqodo_mock.control.journal import JournalQuery
-from uniqodo_mock.core.codes import new_reference
+from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.fixtures import FixtureError
 from uniqodo_mock.fixtures.loader import load_fixture_text
 from uniqodo_mock.mock.envelope import json_response
@@ -32,7 +32,9 @@ class ControlAdmin:
     # -- plumbing -------------------------------------------------------------------------
     def _failure(self, problems: list[str], status: int = 400) -> Response:
         entry = self.runtime.service.catalogue["invalid_parameter"]
-        reference = new_reference()
+        reference = derived_reference(
+            self.runtime.service.settings.seed, "admin", status, tuple(problems)
+        )
         return json_response(
             {
                 "data": None,
@@ -64,17 +66,17 @@ class ControlAdmin:
         return body
 
     # -- state ----------------------------------------------------------------------------
-    async def reset(self, **_: Any) -> Response:
+    def reset(self, **_: Any) -> Response:
         runtime = self.runtime
         runtime.load_fixtures(runtime.fixtures)
         return json_response(
             {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": "real", "faults": 0}
         )
 
-    async def get_snapshot(self, **_: Any) -> Response:
+    def get_snapshot(self, **_: Any) -> Response:
         return json_response(export_snapshot(self.runtime.repo))
 
-    async def put_snapshot(self, body: Any = None, **_: Any) -> Response:
+    def put_snapshot(self, body: Any = None, **_: Any) -> Response:
         try:
             document = self._body_json(body)
             counts = import_snapshot(self.runtime.repo, document)
@@ -85,7 +87,7 @@ class ControlAdmin:
         self.runtime.controls.clock_sync.refresh(force=True)
         return json_response({"restored": counts})
 
-    async def put_fixtures(self, body: Any = None, **_: Any) -> Response:
+    def put_fixtures(self, body: Any = None, **_: Any) -> Response:
         try:
             if isinstance(body, dict | list):
                 text = orjson.dumps(body).decode()  # JSON is YAML
@@ -104,7 +106,7 @@ class ControlAdmin:
         return json_response({"loaded": True, "fixtures": str(document.source)})
 
     # -- journal --------------------------------------------------------------------------
-    async def get_journal(self, **_: Any) -> Response:
+    def get_journal(self, **_: Any) -> Response:
         params = request.query_params
         problems: list[str] = []
 
@@ -157,7 +159,7 @@ class ControlAdmin:
             }
         )
 
-    async def clear_journal(self, **_: Any) -> Response:
+    def clear_journal(self, **_: Any) -> Response:
         return json_response({"cleared": self.runtime.controls.journal.clear()})
 
     # -- clock ----------------------------------------------------------------------------
@@ -165,11 +167,11 @@ class ControlAdmin:
         clock = self.runtime.clock
         return {"now": clock.now().isoformat(), **clock.state.to_json()}
 
-    async def get_clock(self, **_: Any) -> Response:
+    def get_clock(self, **_: Any) -> Response:
         self.runtime.controls.clock_sync.refresh(force=True)
         return json_response(self._clock_json())
 
-    async def put_clock(self, body: Any = None, **_: Any) -> Response:
+    def put_clock(self, body: Any = None, **_: Any) -> Response:
         try:
             body = self._body_json(body)
         except ValueError as error:
@@ -195,27 +197,27 @@ class ControlAdmin:
         sync.set(now, frozen=frozen)
         return json_response(self._clock_json())
 
-    async def delete_clock(self, **_: Any) -> Response:
+    def delete_clock(self, **_: Any) -> Response:
         self.runtime.controls.clock_sync.real()
         return json_response(self._clock_json())
 
     # -- faults ---------------------------------------------------------------------------
-    async def list_faults(self, **_: Any) -> Response:
+    def list_faults(self, **_: Any) -> Response:
         return json_response(
             {"faults": [rule.to_json() for rule in self.runtime.controls.faults.list()]}
         )
 
-    async def add_fault(self, body: Any = None, **_: Any) -> Response:
+    def add_fault(self, body: Any = None, **_: Any) -> Response:
         try:
             rule = self.runtime.controls.faults.add(self._body_json(body))
         except (ValueError, FaultRuleError) as error:
             return self._failure([str(error)])
         return json_response(rule.to_json(), 201)
 
-    async def clear_faults(self, **_: Any) -> Response:
+    def clear_faults(self, **_: Any) -> Response:
         return json_response({"deleted": self.runtime.controls.faults.clear()})
 
-    async def delete_fault(self, fault_id: int, **_: Any) -> Response:
+    def delete_fault(self, fault_id: int, **_: Any) -> Response:
         if not self.runtime.controls.faults.delete(fault_id):
             return self._failure([f"no fault rule {fault_id}"], 404)
         return json_response({"deleted": 1})

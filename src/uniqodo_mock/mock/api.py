@@ -1,32 +1,31 @@
-"""The Uniqodo API's operations, as connexion handlers: thin, async, one service call each.
+"""The Uniqodo API's operations: one async handler per operationId of ``openapi/uniqodo.yaml``.
 
-``VendorApi`` is built by the app factory around one ``MockService``; the spec's operationIds
-(``uniqodo_mock.mock.api.<name>``) resolve to its methods. Handlers return ready starlette
-responses, so connexion does no serialisation of its own.
+Each handler names the service call its operation makes. ``VendorApi.answer`` does the rest, the
+same for every operation: a kept answer when the one cache (``mock/answers.py``) holds one for
+this request and state; else the service call in a database thread (``mock/dbcalls.py``),
+rendered in the envelope, kept when the operation only read.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from connexion import request
-from starlette.responses import Response
+import orjson
 
+from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import VendorError
-from uniqodo_mock.mock.envelope import (
-    envelope_body_response,
-    envelope_bytes,
-    error_entries,
-    status_for,
-)
-from uniqodo_mock.mock.exchange import Exchange
+from uniqodo_mock.mock.answer import Answer, VendorRequest, envelope_headers
+from uniqodo_mock.mock.answers import AnswerCache
+from uniqodo_mock.mock.dbcalls import DatabaseCalls
+from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, status_for
 from uniqodo_mock.service import MockService, Outcome
 
-__all__ = ["OPERATIONS", "Answer", "VendorApi"]
+if TYPE_CHECKING:
+    from uniqodo_mock.control.clock_sync import ClockSync
+
+__all__ = ["OPERATIONS", "VendorApi"]
 
 OPERATIONS = (
     "get_code",
@@ -41,246 +40,152 @@ OPERATIONS = (
     "user_code_enquiry",
 )
 
-
-_RENDERED_MAX = 1024
-
-
-class Answer(NamedTuple):
-    """An operation's answer: the status and envelope bytes, and the errors behind them."""
-
-    status: int
-    body: bytes
-    errors: list[VendorError]
-    entries: list[dict[str, Any]]
+ServiceCall = Callable[[], Outcome]
 
 
 class VendorApi:
-    """The handlers of ``openapi/uniqodo.yaml``."""
+    """The handlers of ``openapi/uniqodo.yaml``, over one service."""
 
-    def __init__(self, service: MockService) -> None:
+    def __init__(
+        self,
+        service: MockService,
+        calls: DatabaseCalls,
+        answers: AnswerCache[Answer],
+        clock_sync: ClockSync | None = None,
+    ) -> None:
         self.service = service
-        # Called with every exchange (the request journal subscribes here).
-        self.observers: list[Callable[[Exchange], None]] = []
-        # Error-free outcomes rendered lately, by identity (the outcome is held, so its id
-        # cannot be reused while the entry exists).
-        self._rendered: dict[int, tuple[Outcome, Answer]] = {}
+        self.calls = calls
+        self.answers = answers
+        self.clock_sync = clock_sync
 
-    # -- plumbing -----------------------------------------------------------------------
-    def _evaluate(self, call: Callable[[], Outcome], params: dict[str, Any]) -> Answer:
-        """Run one service call and render its outcome in the envelope."""
+    # -- one path for every operation ---------------------------------------------------
+    async def answer(self, request: VendorRequest, call: ServiceCall) -> Answer:
+        answers = self.answers
+        token = answers.token()
+        key = request.cache_key
+        if token is not None:
+            kept = answers.get(key, token, self.service.clock.now())
+            if kept is not None:
+                return kept
+        answer = await self.calls.run(lambda: self._computed(request, call))
+        if token is not None and answer.keep_until is not None:
+            answers.put(key, token, answer.keep_until, answer)
+        return answer
+
+    def _computed(self, request: VendorRequest, call: ServiceCall) -> Answer:
+        """The service call and its envelope (in a database thread)."""
+        if self.clock_sync is not None:
+            self.clock_sync.refresh()
         try:
             outcome = call()
         except VendorError as error:
-            outcome = Outcome(None, [error])
+            outcome = Outcome(None, [error], keep_until=error.keep_until)
+        return self.render(request, outcome)
+
+    def render(self, request: VendorRequest, outcome: Outcome) -> Answer:
         if not outcome.errors:
-            # An outcome the service's read memo handed out again renders the same bytes.
-            rendered = self._rendered.get(id(outcome))
-            if rendered is not None and rendered[0] is outcome:
-                return rendered[1]
-            answer = Answer(200, envelope_bytes(outcome.data, []), [], [])
-            if len(self._rendered) >= _RENDERED_MAX:
-                self._rendered.clear()
-            self._rendered[id(outcome)] = (outcome, answer)
-            return answer
-        catalogue = self.service.catalogue
-        entries = error_entries(outcome.errors, catalogue, params.get("locale"))
-        status = status_for(outcome.errors, catalogue)
-        return Answer(status, envelope_bytes(outcome.data, entries), outcome.errors, entries)
-
-    def _answer(
-        self,
-        operation: str,
-        call: Callable[[], Outcome],
-        params: dict[str, Any],
-        *,
-        api_key: str | None = None,
-        code: str | None = None,
-    ) -> Response:
-        started = time.perf_counter()
-        answer = self._evaluate(call, params)
-        if self.observers:
-            self.notify(
-                operation, request.method, request.url.path, params, answer, api_key, code, started
-            )
-        return envelope_body_response(answer.body, answer.status)
-
-    def notify(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        params: dict[str, Any],
-        answer: Answer,
-        api_key: str | None,
-        code: str | None,
-        started: float,
-    ) -> None:
-        """Tell the observers (the request journal) about one exchange."""
-        if not self.observers:
-            return
-        exchange = Exchange(
-            operation=operation,
-            method=method,
-            path=path,
-            params=params,
-            status=answer.status,
-            errors=answer.errors,
-            error_entries=answer.entries,
-            api_key=api_key,
-            code=code,
-            at=datetime.now(UTC),
-            duration_ms=(time.perf_counter() - started) * 1000,
+            body = envelope_bytes(outcome.data, [])
+            return Answer(200, body, envelope_headers(body), keep_until=outcome.keep_until)
+        state = self.service.state
+        catalogue = state.catalogue
+        reference = derived_reference(
+            state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
         )
-        for observer in self.observers:
-            observer(exchange)
-
-    @staticmethod
-    def _query() -> dict[str, str]:
-        # The first value of each parameter, as the platform reads a query string.
-        out: dict[str, str] = {}
-        for key, value in request.query_params.multi_items():
-            out.setdefault(key, value)
-        return out
+        entries = error_entries(outcome.errors, catalogue, request.params.get("locale"), reference)
+        body = envelope_bytes(outcome.data, entries)
+        return Answer(
+            status_for(outcome.errors, catalogue),
+            body,
+            envelope_headers(body),
+            tuple(outcome.errors),
+            tuple(entries),
+            keep_until=outcome.keep_until,
+        )
 
     # -- Code API -----------------------------------------------------------------------
-    async def get_code(self, api_key: str, offer_id: int, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "get_code", self._issue_code_call(api_key, offer_id, params), params, api_key=api_key
-        )
-
-    def code_answer(self, api_key: str, offer_id: int, params: dict[str, str]) -> Answer:
-        """``GET /code`` answered without a response object (the hot lane sends the bytes)."""
-        return self._evaluate(self._issue_code_call(api_key, offer_id, params), params)
-
-    def _issue_code_call(
-        self, api_key: str, offer_id: int, params: dict[str, str]
-    ) -> Callable[[], Outcome]:
-        uid = params.get("uid") or None
-        return lambda: self.service.issue_code(api_key, offer_id, uid)
+    async def get_code(self, request: VendorRequest) -> Answer:
+        api_key, offer_id = request.path_params["api_key"], request.path_params["offer_id"]
+        uid = request.params.get("uid") or None
+        return await self.answer(request, lambda: self.service.issue_code(api_key, offer_id, uid))
 
     # -- Offers API ---------------------------------------------------------------------
-    async def list_offers(self, api_key: str, format: str = "json", **_: Any) -> Response:
-        params = self._query()
-        response = self._answer(
-            "list_offers", lambda: self.service.list_offers(api_key), params, api_key=api_key
-        )
-        if format == "xml" and response.status_code == 200:
-            return Response(_offers_xml(response.body), media_type="application/xml")
-        return response
+    async def list_offers(self, request: VendorRequest) -> Answer:
+        api_key = request.path_params["api_key"]
+        answer = await self.answer(request, lambda: self.service.list_offers(api_key))
+        if request.path_params.get("format") == "xml" and answer.status == 200:
+            body = _offers_xml(answer.body)
+            headers = [
+                (b"content-length", str(len(body)).encode("latin-1")),
+                (b"content-type", b"application/xml"),
+            ]
+            return Answer(200, body, headers, answer.errors, answer.entries)
+        return answer
 
-    async def list_offers_default(self, api_key: str, **_: Any) -> Response:
-        return await self.list_offers(api_key, "json")
+    async def list_offers_default(self, request: VendorRequest) -> Answer:
+        return await self.list_offers(request)
 
     # -- Validation API -------------------------------------------------------------------
-    async def validate_code(self, api_key: str, code: str, merchant_id: int, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "validate_code",
-            lambda: self.service.validate(api_key, code, merchant_id, params),
-            params,
-            api_key=api_key,
-            code=code,
+    async def validate_code(self, request: VendorRequest) -> Answer:
+        api_key, code, merchant_id = _code_path(request)
+        params = request.params
+        return await self.answer(
+            request, lambda: self.service.validate(api_key, code, merchant_id, params)
         )
 
-    async def validate_code_form(
-        self, api_key: str, code: str, merchant_id: int, **form: Any
-    ) -> Response:
-        # connexion has read and validated the form body already; it passes the fields here.
-        params = {**self._query()}
-        fields = form.pop("body", None)
-        for source in (fields if isinstance(fields, dict) else {}, form):
-            for key, value in source.items():
-                if isinstance(value, str):
-                    params[key] = value
-                elif isinstance(value, list) and value and isinstance(value[0], str):
-                    params[key] = value[0]
-                elif value is not None and not isinstance(value, bytes | dict):
-                    params[key] = str(value)
-        return self._answer(
-            "validate_code_form",
-            lambda: self.service.validate(api_key, code, merchant_id, params),
-            params,
-            api_key=api_key,
-            code=code,
-        )
+    async def validate_code_form(self, request: VendorRequest) -> Answer:
+        return await self.validate_code(request)
 
     # -- Redemption API -------------------------------------------------------------------
-    async def redeem_code(self, api_key: str, code: str, merchant_id: int, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "redeem_code",
-            lambda: self.service.redeem(api_key, code, merchant_id, params),
-            params,
-            api_key=api_key,
-            code=code,
+    async def redeem_code(self, request: VendorRequest) -> Answer:
+        api_key, code, merchant_id = _code_path(request)
+        params = request.params
+        return await self.answer(
+            request, lambda: self.service.redeem(api_key, code, merchant_id, params)
         )
 
     # -- Queries --------------------------------------------------------------------------
-    async def publisher_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "publisher_query",
-            self._publisher_query_call(api_key, promotion_uuid, params),
-            params,
-            api_key=api_key,
+    async def publisher_query(self, request: VendorRequest) -> Answer:
+        api_key, promotion = _promotion_path(request, "api_key")
+        user_id = request.params.get("userId", "")
+        return await self.answer(
+            request, lambda: self.service.publisher_query(api_key, promotion, user_id)
         )
 
-    def publisher_query_answer(
-        self, api_key: str, promotion_uuid: str, params: dict[str, str]
-    ) -> Answer:
-        """The publisher query answered without a response object (for the hot lane)."""
-        return self._evaluate(self._publisher_query_call(api_key, promotion_uuid, params), params)
-
-    def _publisher_query_call(
-        self, api_key: str, promotion_uuid: str, params: dict[str, str]
-    ) -> Callable[[], Outcome]:
-        user_id = params.get("userId", "")
-        return lambda: self.service.publisher_query(api_key, promotion_uuid, user_id)
-
-    async def distributor_query(self, api_key: str, promotion_uuid: str, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "distributor_query",
-            lambda: self.service.distributor_query(
-                api_key, promotion_uuid, params.get("userId", "")
-            ),
-            params,
-            api_key=api_key,
+    async def distributor_query(self, request: VendorRequest) -> Answer:
+        api_key, promotion = _promotion_path(request, "api_key")
+        user_id = request.params.get("userId", "")
+        return await self.answer(
+            request, lambda: self.service.distributor_query(api_key, promotion, user_id)
         )
 
     # -- Embeddable codes and user code enquiry -----------------------------------------------
-    async def embeddable_code(
-        self, claim_credential: str, promotion_uuid: str, **_: Any
-    ) -> Response:
-        params = self._query()
-        return self._answer(
-            "embeddable_code",
-            lambda: self.service.embeddable_code(
-                claim_credential,
-                promotion_uuid,
-                params.get("uid") or None,
-                params.get("email") or None,
-            ),
-            params,
-            api_key=claim_credential,
+    async def embeddable_code(self, request: VendorRequest) -> Answer:
+        credential, promotion = _promotion_path(request, "claim_credential")
+        uid = request.params.get("uid") or None
+        email = request.params.get("email") or None
+        return await self.answer(
+            request, lambda: self.service.embeddable_code(credential, promotion, uid, email)
         )
 
-    async def user_code_enquiry(self, merchant_key: str, promotion_uuid: str, **_: Any) -> Response:
-        params = self._query()
-        return self._answer(
-            "user_code_enquiry",
-            lambda: self.service.user_code_enquiry(
-                merchant_key, promotion_uuid, params.get("email", "")
-            ),
-            params,
-            api_key=merchant_key,
+    async def user_code_enquiry(self, request: VendorRequest) -> Answer:
+        merchant_key, promotion = _promotion_path(request, "merchant_key")
+        email = request.params.get("email", "")
+        return await self.answer(
+            request, lambda: self.service.user_code_enquiry(merchant_key, promotion, email)
         )
+
+
+def _code_path(request: VendorRequest) -> tuple[str, str, int]:
+    path = request.path_params
+    return path["api_key"], path["code"], path["merchant_id"]
+
+
+def _promotion_path(request: VendorRequest, key_name: str) -> tuple[str, str]:
+    return request.path_params[key_name], request.path_params["promotion_uuid"]
 
 
 def _offers_xml(json_body: bytes) -> bytes:
     """The Offers API's ``xml`` format (simulator): the JSON envelope as elements."""
-    import orjson
 
     def element(name: str, value: Any) -> str:
         if value is None:

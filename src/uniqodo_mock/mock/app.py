@@ -1,39 +1,63 @@
 """The mock server's app factory: a connexion AsyncApp over ``openapi/uniqodo.yaml`` (the vendor
-API, at the root) and ``openapi/admin.yaml`` (``/__admin``), with every error in the envelope."""
+API, at the root), ``openapi/admin.yaml`` (``/__admin``) and ``openapi/email.yaml``
+(``/__email``), with every error in the envelope.
+
+One path for every vendor request, through connexion's own middleware list (outermost first):
+
+    connexion ServerErrorMiddleware (the last resort: a 500 in the envelope)
+    AdminTokenMiddleware   /__admin needs the admin token, when one is set
+    DocsMiddleware         Swagger UI and the specs, /__admin/docs
+    DemoMiddleware         the demo page, /__demo
+    JournalMiddleware      every vendor request and what it was answered, into the journal
+    connexion ExceptionMiddleware (ErrorRenderer: every failure rendered in the envelope)
+    BodyLimitsMiddleware   bodies bounded in size, time and fields
+    connexion RoutingMiddleware (the spec's paths: the one router)
+    FaultMiddleware        fault rules, by operation
+    connexion SecurityMiddleware (the admin API's schemes)
+    connexion RequestValidationMiddleware (parameters: mock/parameters.py)
+    VendorOperations       the vendor operation's handler (mock/api.py)
+    connexion LifespanMiddleware, ContextMiddleware, then connexion's app: admin and email
+    operations
+"""
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import os
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import connexion
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from connexion.spec import Specification
 
-from uniqodo_mock.heap import settle_startup_heap
 from uniqodo_mock.mock.admin import AdminApi
+from uniqodo_mock.mock.answer import Answer
+from uniqodo_mock.mock.answers import AnswerCache
 from uniqodo_mock.mock.api import VendorApi
 from uniqodo_mock.mock.auth import AdminTokenMiddleware
-from uniqodo_mock.mock.control import ControlMiddleware, record_exchange
 from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.email import EmailApi
-from uniqodo_mock.mock.errors import install_error_handlers
-from uniqodo_mock.mock.fastpath import FastPath, FastPathMiddleware
-from uniqodo_mock.mock.hotlane import HotLane
+from uniqodo_mock.mock.errors import ErrorRenderer
+from uniqodo_mock.mock.faults import FaultMiddleware
+from uniqodo_mock.mock.journal import JournalMiddleware
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
+from uniqodo_mock.mock.operations import VendorOperations
+from uniqodo_mock.mock.parameters import VendorParameters
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
-from uniqodo_mock.mock.validation import NamedParameterValidator
 from uniqodo_mock.specs import load_spec, spec_dir
 
-__all__ = ["MockApp", "create_app", "create_app_from_environment", "preload_for_workers"]
+__all__ = ["MockApp", "create_app"]
 
 
 class _HandlerResolver(Resolver):
@@ -53,22 +77,32 @@ class _HandlerResolver(Resolver):
 
 
 class MockApp(connexion.AsyncApp):
-    """The connexion app with the hot lane (``mock/hotlane.py``) as its outermost layer."""
+    """The connexion app of one mock, with what it serves."""
 
     runtime: MockRuntime
     vendor_api: VendorApi
-    hot_lane: HotLane
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.hot_lane(scope, receive, send)
+    answers: AnswerCache[Answer]
 
 
-def create_app(
-    config: MockConfig | None = None, *, runtime: MockRuntime | None = None
-) -> MockApp:
+def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None = None) -> MockApp:
     """Build a mock server app. Opens and migrates the database and loads fixtures now, so the
     app answers its first request with the state ready."""
     runtime = runtime or build_runtime(config or MockConfig())
+    service = runtime.service
+    controls = runtime.controls
+    answers: AnswerCache[Answer] = AnswerCache(
+        runtime.data_version,
+        lambda: (service.state.settings, service.state.catalogue, service.clock.state),
+        enabled=runtime.config.answer_cache,
+    )
+    vendor_api = VendorApi(
+        service, runtime.calls, answers, controls.clock_sync if controls is not None else None
+    )
+    renderer = ErrorRenderer(
+        lambda: service.state.catalogue,
+        lambda: service.state.settings.seed,
+        PathShapes(load_spec("uniqodo.yaml")),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -80,139 +114,68 @@ def create_app(
             for stop in reversed(runtime.on_shutdown):
                 await stop()
 
-    app = MockApp(__name__, specification_dir=str(spec_dir()), lifespan=lifespan)
-    vendor_api = VendorApi(runtime.service)
-    admin_api = AdminApi(runtime)
-    handlers: dict[str, Any] = {
-        "uniqodo_mock.mock.api": vendor_api,
-        "uniqodo_mock.mock.admin": admin_api,
-        "uniqodo_mock.mock.email": EmailApi(runtime.service),
-    }
-    resolver = _HandlerResolver(handlers)
-    with _packaged_specs_trusted():
-        _add_apis(app, resolver)
-    shapes = PathShapes(load_spec("uniqodo.yaml"))
-    catalogue_of = lambda: runtime.service.catalogue  # noqa: E731 - the catalogue in force
-    # Middlewares, outermost first (each add goes just inside the previous one):
-    # the admin token guards all of /__admin (the docs too) ...
-    app.add_middleware(
-        AdminTokenMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        token=runtime.config.admin_token,
+    config = runtime.config
+    middlewares: list[Any] = [
+        partial(ServerErrorMiddleware, handler=renderer.unexpected),
+        partial(AdminTokenMiddleware, token=config.admin_token),
+        DocsMiddleware,
+        DemoMiddleware,
+        partial(JournalMiddleware, runtime=runtime),
+        ExceptionMiddleware,
+        partial(
+            BodyLimitsMiddleware, limits=BodyLimits(config.max_body_bytes, config.body_timeout)
+        ),
+        RoutingMiddleware,
+        partial(FaultMiddleware, runtime=runtime),
+        SecurityMiddleware,
+        RequestValidationMiddleware,
+        partial(VendorOperations, handlers=vendor_api),
+        LifespanMiddleware,
+        ContextMiddleware,
+    ]
+    app = MockApp(
+        __name__, specification_dir=str(spec_dir()), lifespan=lifespan, middlewares=middlewares
     )
-    app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    # ... the test controls (journal, faults, shared clock) see every vendor request and every
-    # rendered error, the fast path's included ...
-    app.add_middleware(
-        ControlMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        runtime=runtime,
-        shapes=shapes,
+    resolver = _HandlerResolver(
+        {
+            "uniqodo_mock.mock.api": vendor_api,
+            "uniqodo_mock.mock.admin": AdminApi(runtime),
+            "uniqodo_mock.mock.email": EmailApi(service, runtime.calls),
+        }
     )
-    # ... the hot GET routes skip connexion's stack (same logic, same answers); before
-    # everything (the hot lane) unless a fault rule may apply, else here, behind the controls ...
-    fast_path = FastPath(
-        vendor_api, load_spec("uniqodo.yaml"), catalogue_of, enabled=runtime.config.fast_path
-    )
-    # In front of connexion's whole middleware object (its stack is built on first use, so
-    # the middlewares added here and below are in it).
-    app.hot_lane = HotLane(app.middleware, fast_path, runtime)
-    app.add_middleware(
-        FastPathMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, fast_path=fast_path
-    )
-    # ... and bodies are bounded in size and time before connexion reads them.
-    app.add_middleware(
-        BodyLimitsMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        catalogue_of=catalogue_of,
-        limits=BodyLimits(runtime.config.max_body_bytes, runtime.config.body_timeout),
-    )
-    vendor_api.observers.append(record_exchange)
-    install_error_handlers(app, catalogue_of, shapes)
-    app.runtime = runtime
-    app.vendor_api = vendor_api
-    return app
-
-
-def create_app_from_environment() -> MockApp:
-    """The app of one worker process of ``uniqodo-mock serve --workers N``."""
-    app = create_app(MockConfig.from_environment())
-    settle_startup_heap()
-    return app
-
-
-def preload_for_workers() -> None:
-    """Parse the specs every ``create_app`` reads, once, in a process about to fork workers: they
-    inherit the parsed documents (``load_spec`` caches them) instead of each parsing them."""
-    for name in ("uniqodo.yaml", "admin.yaml", "email.yaml"):
-        load_spec(name)
-
-
-def _spec_for_connexion(name: str) -> dict[str, Any]:
-    """The parsed spec, for connexion: handing it a file made it parse the YAML again with the
-    pure-Python parser (three specs, ~1.5 s of start-up). The specs use no Jinja templating and
-    no external ``$ref``, so the dict is what connexion would have built. A deep copy: connexion
-    may alter what it is given and ``load_spec`` is shared."""
-    return copy.deepcopy(load_spec(name))
-
-
-def _add_apis(app: connexion.AsyncApp, resolver: Resolver) -> None:
+    no_ui = SwaggerUIOptions(swagger_ui=False)
     app.add_api(
-        _spec_for_connexion("uniqodo.yaml"),
+        _spec("uniqodo.yaml"),
         base_path="",
         resolver=resolver,
         strict_validation=False,
         validate_responses=False,
-        validator_map={"parameter": NamedParameterValidator},
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        validator_map={"parameter": VendorParameters()},
+        swagger_ui_options=no_ui,
         name="uniqodo",
     )
     app.add_api(
-        _spec_for_connexion("admin.yaml"),
+        _spec("admin.yaml"),
         base_path="/__admin",
         resolver=resolver,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        swagger_ui_options=no_ui,
         name="admin",
     )
     app.add_api(
-        _spec_for_connexion("email.yaml"),
+        _spec("email.yaml"),
         base_path="/__email",
         resolver=resolver,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False),
+        swagger_ui_options=no_ui,
         name="email",
     )
+    renderer.install(app)
+    app.runtime = runtime
+    app.vendor_api = vendor_api
+    app.answers = answers
+    return app
 
 
-# connexion validates every spec against the OpenAPI schema when it loads it (~0.25 s each, most
-# of start-up after the imports). The specs shipped in openapi/ are validated by the test suite
-# (tests/test_spec.py, every file); only those are trusted, and only while create_app adds them
-# on this thread. A spec folder given by $UNIQODO_MOCK_SPEC_DIR is always validated.
-_trust = threading.local()
-
-
-def _install_trusting_validator() -> None:
-    original = Specification._validate_spec
-    if getattr(original, "uqm_trusting", False):
-        return
-
-    def validate(cls: type[Specification], spec: dict[str, Any]) -> None:
-        if getattr(_trust, "active", False):
-            return
-        original.__func__(cls, spec)
-
-    validate.uqm_trusting = True  # type: ignore[attr-defined]
-    Specification._validate_spec = classmethod(validate)  # type: ignore[method-assign,assignment]
-
-
-@contextlib.contextmanager
-def _packaged_specs_trusted() -> Iterator[None]:
-    if os.environ.get("UNIQODO_MOCK_SPEC_DIR"):
-        yield
-        return
-    _install_trusting_validator()
-    _trust.active = True
-    try:
-        yield
-    finally:
-        _trust.active = False
+def _spec(name: str) -> dict[str, Any]:
+    """The parsed spec, for connexion, which may alter what it is given: ``load_spec`` keeps
+    one parsed copy per file, shared."""
+    return copy.deepcopy(load_spec(name))

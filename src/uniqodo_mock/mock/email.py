@@ -1,6 +1,7 @@
 """Email codes (``openapi/email.yaml``, ``/__email``): a code for an email address as a PNG, and
-the snippet a mail template embeds. Issuing goes through ``MockService.embeddable_code``, so
-the same address gets the same code, and errors come in the vendor's envelope."""
+the snippet a mail template embeds. Issuing goes through ``MockService.embeddable_code`` (in a
+database thread), so the same address gets the same code, and errors come in the vendor's
+envelope."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from urllib.parse import urlencode
 from connexion import request
 from starlette.responses import Response
 
+from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import VendorError
+from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.mock.envelope import envelope_response, error_entries, status_for
 from uniqodo_mock.service import MockService
 
@@ -38,35 +41,44 @@ def render_code_png(code: str, caption: str) -> bytes:
 
 
 class EmailApi:
-    def __init__(self, service: MockService) -> None:
+    def __init__(self, service: MockService, calls: DatabaseCalls) -> None:
         self.service = service
+        self.calls = calls
 
-    def _issue(self, promotion_uuid: str, email: str, key: str) -> dict[str, Any]:
-        outcome = self.service.embeddable_code(key, promotion_uuid, None, email)
+    async def _issue(self, promotion_uuid: str, email: str, key: str) -> dict[str, Any]:
+        outcome = await self.calls.run(
+            lambda: self.service.embeddable_code(key, promotion_uuid, None, email)
+        )
         if outcome.errors:
             raise outcome.errors[0]
-        return outcome.data
+        data: dict[str, Any] = outcome.data
+        return data
 
-    def _failure(self, error: VendorError) -> Response:
+    def _failure(self, error: VendorError, promotion_uuid: str, email: str) -> Response:
         catalogue = self.service.catalogue
+        reference = derived_reference(
+            self.service.settings.seed, "email", promotion_uuid, email, error.key
+        )
         return envelope_response(
-            None, error_entries([error], catalogue, None), status_for([error], catalogue)
+            None,
+            error_entries([error], catalogue, None, reference),
+            status_for([error], catalogue),
         )
 
     async def code_png(self, promotion_uuid: str, email: str, key: str, **_: Any) -> Response:
         try:
-            data = self._issue(promotion_uuid, email, key)
+            data = await self._issue(promotion_uuid, email, key)
         except VendorError as error:
-            return self._failure(error)
+            return self._failure(error, promotion_uuid, email)
         body = render_code_png(data["code"], "Your code")
         # The image is the customer's code: mail clients and proxies must not share it.
         return Response(body, media_type="image/png", headers={"Cache-Control": "private"})
 
     async def link(self, promotion_uuid: str, email: str, key: str, **_: Any) -> Response:
         try:
-            data = self._issue(promotion_uuid, email, key)
+            data = await self._issue(promotion_uuid, email, key)
         except VendorError as error:
-            return self._failure(error)
+            return self._failure(error, promotion_uuid, email)
         base = str(request.base_url).rstrip("/")
         image_url = (
             f"{base}/__email/{promotion_uuid}/code.png?{urlencode({'email': email, 'key': key})}"

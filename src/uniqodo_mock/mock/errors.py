@@ -1,6 +1,7 @@
-"""Every failure rendered in the vendor's envelope: connexion's problems (malformed
-parameters), starlette's HTTP errors (404, 405 with ``Allow``), undecodable bodies, a database
-that went away (503) and anything unexpected (500). Never problem+json, never a bare 500."""
+"""Every failure rendered in the vendor's envelope, in one place: connexion's problems
+(malformed parameters), starlette's HTTP errors (404, 405 with ``Allow``), undecodable or
+oversized bodies, fault rules' answers, a database that went away (503 with ``Retry-After``)
+and anything unexpected (500). Never problem+json, never a bare 500."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from collections.abc import Callable
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 
+from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import ErrorCatalogue
+from uniqodo_mock.mock.dbcalls import DatabaseUnavailable, is_outage
 from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_entry
+from uniqodo_mock.mock.faults import FaultAnswer
+from uniqodo_mock.mock.journal import current_request
 from uniqodo_mock.mock.paths import PathShapes
 
-__all__ = ["error_key_for_status", "install_error_handlers"]
+__all__ = ["ErrorRenderer", "RequestRejected", "error_key_for_status"]
 
 logger = logging.getLogger("uniqodo_mock.errors")
 
@@ -29,12 +32,14 @@ _KEY_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     406: "invalid_parameter",
+    408: "unsupported_body",
     413: "payload_too_large",
     415: "unsupported_body",
     422: "invalid_parameter",
     429: "rate_limited",
     503: "service_unavailable",
 }
+_RETRY_AFTER = {"Retry-After": "1"}
 
 
 def error_key_for_status(status: int) -> str:
@@ -42,39 +47,16 @@ def error_key_for_status(status: int) -> str:
     return _KEY_BY_STATUS.get(status, "internal_error" if status >= 500 else "invalid_parameter")
 
 
-def _envelope(
-    catalogue: ErrorCatalogue,
-    key: str,
-    status: int,
-    locale: str | None,
-    detail: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> ConnexionResponse:
-    from uniqodo_mock.core.codes import new_reference
+class RequestRejected(Exception):
+    """A request refused before any handler (its body too large, too slow, undecodable):
+    ``status`` with the catalogue entry ``key`` and ``detail`` after its message."""
 
-    entry = catalogue[key]
-    message = entry.message(locale)
-    if detail:
-        message = f"{message} {detail}"
-    body = envelope_bytes(None, [error_entry(entry.code, message, reference=new_reference())])
-    clean_headers = {
-        k: v
-        for k, v in (headers or {}).items()
-        if k.lower() not in ("content-type", "content-length")
-    }
-    return ConnexionResponse(
-        status_code=status,
-        mimetype=JSON_MEDIA_TYPE,
-        body=body,
-        headers=clean_headers,
-    )
-
-
-def _locale(request: ConnexionRequest) -> str | None:
-    try:
-        return request.query_params.get("locale")
-    except Exception:  # a query string that cannot even be parsed
-        return None
+    def __init__(
+        self, status: int, key: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.key, self.detail = status, key, detail
+        self.headers = headers or {}
 
 
 def _clean_detail(detail: object) -> str | None:
@@ -88,72 +70,129 @@ def _clean_detail(detail: object) -> str | None:
     return text[:500]
 
 
-def install_error_handlers(
-    app: object, catalogue_of: Callable[[], ErrorCatalogue], shapes: PathShapes | None = None
-) -> None:
-    """Register the envelope renderers on a connexion app. ``catalogue_of`` returns the error
-    catalogue in force (fixtures may change it at runtime); ``shapes`` turns a 404 on a
-    malformed path parameter into the 400 it deserves."""
+def _locale(request: ConnexionRequest) -> str | None:
+    try:
+        return request.query_params.get("locale")
+    except Exception:  # a query string that cannot even be parsed
+        return None
 
-    def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
-        status = exc.status or 400
-        key = error_key_for_status(status)
-        return _envelope(
-            catalogue_of(), key, status, _locale(request), _clean_detail(exc.detail), exc.headers
+
+class ErrorRenderer:
+    """Renders failures in the envelope with the catalogue (and seed) in force.
+
+    ``catalogue_of()`` and ``seed_of()`` return what the loaded fixtures say now; ``shapes``
+    turns a 404 on a malformed path parameter into the 400 it deserves."""
+
+    def __init__(
+        self,
+        catalogue_of: Callable[[], ErrorCatalogue],
+        seed_of: Callable[[], object],
+        shapes: PathShapes,
+    ) -> None:
+        self.catalogue_of = catalogue_of
+        self.seed_of = seed_of
+        self.shapes = shapes
+
+    def render(
+        self,
+        request: ConnexionRequest,
+        key: str,
+        status: int,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ConnexionResponse:
+        catalogue = self.catalogue_of()
+        entry = catalogue[key]
+        message = entry.message(_locale(request))
+        if detail:
+            message = f"{message} {detail}"
+        query = request.scope.get("query_string", b"")
+        reference = derived_reference(
+            self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
+        )
+        body = envelope_bytes(None, [error_entry(entry.code, message, reference=reference)])
+        clean = {
+            k: v
+            for k, v in (headers or {}).items()
+            if k.lower() not in ("content-type", "content-length")
+        }
+        return ConnexionResponse(
+            status_code=status, mimetype=JSON_MEDIA_TYPE, body=body, headers=clean
         )
 
-    def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    # -- the handlers -------------------------------------------------------------------
+    def problem(self, request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+        status = exc.status or 400
+        detail = _clean_detail(exc.detail)
+        return self.render(request, error_key_for_status(status), status, detail, exc.headers)
+
+    def http_error(self, request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
         status = exc.status_code
-        if status == 404 and shapes is not None:
-            misfit = shapes.malformed_parameter(request.url.path, request.method)
+        path = request.scope.get("path", "")
+        if status == 404:
+            misfit = self.shapes.malformed_parameter(path, request.method)
             if misfit:
                 name, problem_text = misfit
-                return _envelope(
-                    catalogue_of(),
+                record = current_request()
+                if record is not None:
+                    # No route fits a malformed path: the journal names the operation meant.
+                    record.operation = self.shapes.operation(path, request.method)[0]
+                return self.render(
+                    request,
                     "invalid_parameter",
                     400,
-                    _locale(request),
                     f"Path parameter '{name}' {problem_text}.",
                 )
-        key = error_key_for_status(status)
         detail = None if status in (404, 405) else _clean_detail(exc.detail)
         headers = dict(exc.headers or {})
-        if status == 405 and shapes is not None:
+        if status == 405:
             # Each (path, method) is its own route, so the router's Allow names only one.
-            allowed = shapes.allowed_methods(request.url.path)
+            allowed = self.shapes.allowed_methods(path)
             if allowed:
                 headers["Allow"] = ", ".join(
                     sorted({*allowed, "HEAD"} if "GET" in allowed else set(allowed))
                 )
-        return _envelope(catalogue_of(), key, status, _locale(request), detail, headers)
+        return self.render(request, error_key_for_status(status), status, detail, headers)
 
-    def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
-        return _envelope(
-            catalogue_of(),
-            "unsupported_body",
-            400,
-            _locale(request),
-            "The request is not valid UTF-8.",
-        )
+    def undecodable(self, request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
+        return self.render(request, "unsupported_body", 400, "The request is not valid UTF-8.")
 
-    def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        if isinstance(exc, OperationalError | PoolTimeoutError) or (
-            isinstance(exc, DBAPIError) and exc.connection_invalidated
-        ):
-            logger.warning("database unavailable: %s", exc.__class__.__name__)
-            return _envelope(
-                catalogue_of(),
-                "service_unavailable",
-                503,
-                _locale(request),
-                None,
-                {"Retry-After": "1"},
-            )
+    def rejected(self, request: ConnexionRequest, exc: RequestRejected) -> ConnexionResponse:
+        return self.render(request, exc.key, exc.status, exc.detail, exc.headers)
+
+    def fault(self, request: ConnexionRequest, exc: FaultAnswer) -> ConnexionResponse:
+        decision = exc.decision
+        catalogue = self.catalogue_of()
+        key = error_key_for_status(decision.status or 500)
+        if decision.error_code is not None:
+            key = _catalogue_key(catalogue, decision.error_code) or key
+        status = decision.status or catalogue[key].http_status
+        headers = {}
+        if decision.retry_after is not None:
+            headers["Retry-After"] = str(decision.retry_after)
+        return self.render(request, key, status, None, headers)
+
+    def unexpected(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        if isinstance(exc, DatabaseUnavailable) or is_outage(exc):
+            return self.render(request, "service_unavailable", 503, None, _RETRY_AFTER)
         logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _envelope(catalogue_of(), "internal_error", 500, _locale(request))
+        return self.render(request, "internal_error", 500)
 
-    add = app.add_error_handler  # type: ignore[attr-defined]
-    add(ProblemException, problem)
-    add(HTTPException, http_error)
-    add(UnicodeDecodeError, undecodable)
-    add(Exception, unexpected)
+    def install(self, app: object) -> None:
+        """Register the handlers on a connexion app (its exception middleware)."""
+        add = app.add_error_handler  # type: ignore[attr-defined]
+        add(ProblemException, self.problem)
+        add(HTTPException, self.http_error)
+        add(UnicodeDecodeError, self.undecodable)
+        add(RequestRejected, self.rejected)
+        add(FaultAnswer, self.fault)
+        add(Exception, self.unexpected)
+
+
+def _catalogue_key(catalogue: ErrorCatalogue, wanted: str | int) -> str | None:
+    if isinstance(wanted, str) and wanted in catalogue:
+        return wanted
+    for entry in catalogue:
+        if str(entry.code) == str(wanted):
+            return entry.key
+    return None

@@ -23,7 +23,9 @@ from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.dispatch import Dispatcher, DispatchSettings
 from uniqodo_mock.dispatch.faults import fault_hook
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixture_file
+from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
+from uniqodo_mock.store.changes import DataVersion
 from uniqodo_mock.store.engine import create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
@@ -61,20 +63,20 @@ class MockConfig:
     body_timeout: float = 10.0
     # How long a SQLite writer waits for the write lock before the request gets 503.
     db_busy_timeout_ms: int = 10_000
-    # Seconds another replica's change to keys/offers may take to be seen (0: no read cache).
-    read_cache_ttl: float = 0.1
-    # Serve the hottest GET routes without connexion's middleware stack (mock/fastpath.py).
-    fast_path: bool = True
-    # Reuse answers of repeated reads while the data version says nothing changed
-    # (read_memo.py; SQLite only).
-    read_memo: bool = True
+    # Seconds a database call may take before its request gets 503 (PostgreSQL; SQLite writers
+    # wait db_busy_timeout_ms for the write lock, then 503).
+    db_timeout: float = 3.0
+    # Reuse the answers of repeated read-only requests while the database's data version says
+    # nothing changed (mock/answers.py; SQLite only).
+    answer_cache: bool = True
 
     @property
     def fixtures_path(self) -> Path:
         return self.fixtures or DEFAULT_FIXTURES
 
     def export_to_environment(self) -> None:
-        """Hand this configuration to worker processes (``--workers N``)."""
+        """Hand this configuration to the worker processes of ``serve --workers N``, which
+        uvicorn's supervisor starts as new interpreters (``mock/workers.py``)."""
         os.environ[_ENV] = json.dumps(
             {
                 "db_url": self.db_url,
@@ -88,9 +90,8 @@ class MockConfig:
                 "max_body_bytes": self.max_body_bytes,
                 "body_timeout": self.body_timeout,
                 "db_busy_timeout_ms": self.db_busy_timeout_ms,
-                "read_cache_ttl": self.read_cache_ttl,
-                "fast_path": self.fast_path,
-                "read_memo": self.read_memo,
+                "db_timeout": self.db_timeout,
+                "answer_cache": self.answer_cache,
             }
         )
 
@@ -111,10 +112,18 @@ class MockRuntime:
     service: MockService
     clock: Clock
     fixtures: FixtureDocument
+    calls: DatabaseCalls
+    data_version: DataVersion
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     controls: Controls | None = None
+
+    def close(self) -> None:
+        """Release the database: threads, the version connection, the engine's pool."""
+        self.calls.close()
+        self.data_version.close()
+        self.engine.dispose()
 
     def load_fixtures(self, document: FixtureDocument) -> None:
         """Replace the whole state with ``document`` (the admin API's reset/load). The clock
@@ -173,9 +182,11 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     get their parent's); by default ``config.fixtures_path`` is read now."""
     if document is None:
         document = load_fixture_file(config.fixtures_path)
-    engine = create_db_engine(config.db_url, busy_timeout_ms=config.db_busy_timeout_ms)
+    engine = create_db_engine(
+        config.db_url, busy_timeout_ms=config.db_busy_timeout_ms, timeout=config.db_timeout
+    )
     upgrade(engine)
-    repo = Repository(engine, cache_ttl=config.read_cache_ttl)
+    repo = Repository(engine)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -193,9 +204,18 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
                 document.source,
             )
     service = MockService(repo, clock)
-    service.read_memo.enabled = config.read_memo
     service.reload_settings()
-    runtime = MockRuntime(config, engine, repo, service, clock, document)
+    calls = DatabaseCalls(
+        threads=_database_threads(engine),
+        # SQLite: a writer waits for the lock up to its busy timeout, then fails (503) itself.
+        timeout=config.db_timeout
+        if repo.is_postgres
+        else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
+    )
+    runtime = MockRuntime(
+        config, engine, repo, service, clock, document, calls, DataVersion(engine)
+    )
+    runtime.on_shutdown.append(_closer(calls))
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
@@ -209,6 +229,21 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     if runtime.dispatcher is not None:
         runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime
+
+
+def _database_threads(engine: Engine) -> int:
+    """As many database threads as connections may be busy at once: the pool's size on
+    PostgreSQL; on SQLite a few (reads run side by side, writes take turns)."""
+    if engine.dialect.name == "postgresql":
+        return int(getattr(engine.pool, "size", lambda: 10)())
+    return 4
+
+
+def _closer(calls: DatabaseCalls) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        calls.close()
+
+    return close
 
 
 def _is_error_code(service: MockService, wanted: str | int) -> bool:

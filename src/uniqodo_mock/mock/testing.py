@@ -71,5 +71,4 @@ def running_mock(config: MockConfig, *, ready_timeout: float = 30.0) -> Iterator
             finally:
                 admin.close()
     finally:
-        app.runtime.repo.close()  # type: ignore[attr-defined]
-        app.runtime.engine.dispose()  # type: ignore[attr-defined]
+        app.runtime.close()  # type: ignore[attr-defined]

@@ -1,0 +1,104 @@
+"""The mock's blocking database work, run off the event loop and bounded in time.
+
+Every vendor request's service call runs in a thread of this pool, so a database that stops
+answering (a network stall, a lock held elsewhere) holds up that request alone: the event loop
+goes on serving health checks, the docs, the admin API and every request that needs no
+database. A call that takes longer than its deadline is answered with 503 and ``Retry-After``
+(``DatabaseUnavailable``); its thread may still be waiting on the database, but it can no longer
+commit (``store/commit_guard.py``), so a client told "503" can safely retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from uniqodo_mock.store.commit_guard import Abandoned, CommitGuard, guarded
+
+__all__ = ["DatabaseCalls", "DatabaseUnavailable", "is_outage"]
+
+logger = logging.getLogger("uniqodo_mock.database")
+
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer in time, or refused the connection: the request gets 503
+    with ``Retry-After``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_outage(error: BaseException) -> bool:
+    """Errors that mean "the database is away or busy", not "the request is wrong"."""
+    if isinstance(error, DatabaseUnavailable | OperationalError | PoolTimeoutError | Abandoned):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+class DatabaseCalls:
+    """A thread pool for database calls, with a deadline per call.
+
+    ``threads``: as many as calls may wait on the database at once (the engine's pool size on
+    PostgreSQL). ``timeout``: seconds a call may take before its request gets 503.
+    """
+
+    def __init__(self, *, threads: int, timeout: float) -> None:
+        self.timeout = timeout
+        self._threads = threads
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self._threads, thread_name_prefix="uqm-db"
+            )
+        return self._executor
+
+    async def run(self, call: Callable[[], T], *, timeout: float | None = None) -> T:
+        """``call()`` in a database thread; ``DatabaseUnavailable`` when it fails for want of
+        a database or takes longer than ``timeout`` (default: the pool's)."""
+        loop = asyncio.get_running_loop()
+        guard = CommitGuard()
+        context = contextvars.copy_context()
+        work = functools.partial(context.run, _run_guarded, guard, call)
+        future = loop.run_in_executor(self._pool(), work)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), limit)
+        except TimeoutError:
+            if not guard.abandon():
+                # A commit is in flight: its outcome decides the answer. Wait for it once more.
+                try:
+                    return await asyncio.wait_for(asyncio.shield(future), limit)
+                except TimeoutError:
+                    pass
+            future.cancel()  # never started: it never will
+            logger.warning("database call took longer than %g s: answered 503", limit)
+            raise DatabaseUnavailable(f"the database did not answer within {limit:g} s") from None
+        except Exception as error:
+            if is_outage(error):
+                logger.warning("database unavailable: %s", error.__class__.__name__)
+                raise DatabaseUnavailable(error.__class__.__name__) from error
+            raise
+
+    def close(self) -> None:
+        """Stop taking calls; threads still waiting on a database end on their own."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_guarded(guard: CommitGuard, call: Callable[[], T]) -> T:
+    with guarded(guard):
+        return call()

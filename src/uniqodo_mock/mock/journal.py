@@ -1,0 +1,186 @@
+"""The request journal's front door: every vendor request, with its answer and the reasons for
+its errors, goes into the journal (``control/journal.py``).
+
+It sits outside connexion's exception middleware, so it sees what the client got, whatever
+produced it: a handler, a parameter check (400), the router (404, 405), a fault rule, a
+database outage (503). What it cannot read from the answer (which operation was meant, the
+handler's reasons for an error) the layers inside leave in the request's ``RequestRecord``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
+
+if TYPE_CHECKING:
+    from uniqodo_mock.control.faults import FaultDecision
+    from uniqodo_mock.mock.answer import Answer, VendorRequest
+    from uniqodo_mock.mock.runtime import MockRuntime
+
+__all__ = ["JournalMiddleware", "RequestRecord", "current_request", "is_vendor_path"]
+
+_MAX_CAPTURE = 256 * 1024
+# Not the vendor API: the admin API, the docs, the demo pages.
+_NOT_VENDOR = ("/__admin", "/__demo", "/__email")
+
+
+def is_vendor_path(path: str) -> bool:
+    return not path.startswith(_NOT_VENDOR)
+
+
+@dataclass
+class RequestRecord:
+    """What the inner layers learnt about one request, for its journal entry."""
+
+    operation: str | None = None
+    request: VendorRequest | None = None
+    answer: Answer | None = None
+    fault: FaultDecision | None = None
+
+
+_current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
+    "uqm_request", default=None
+)
+
+
+def current_request() -> RequestRecord | None:
+    return _current.get()
+
+
+class JournalMiddleware:
+    def __init__(self, app: ASGIApp, runtime: MockRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_vendor_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = RequestRecord()
+        token = _current.set(record)
+        captured: dict[str, Any] = {"status": 0, "body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(captured["body"]) < _MAX_CAPTURE:
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            _current.reset(token)
+            self._write(scope, record, captured, started)
+
+    def _write(
+        self, scope: Scope, record: RequestRecord, captured: dict[str, Any], started: float
+    ) -> None:
+        runtime = self.runtime
+        controls = runtime.controls
+        assert controls is not None
+        catalogue = runtime.service.catalogue
+        path = scope["path"]
+        answer, request, fault = record.answer, record.request, record.fault
+        if answer is not None and request is not None and fault is None:
+            errors = exchange_errors(answer.errors, answer.entries)
+            params: dict[str, Any] = dict(request.params)
+            api_key = _key_of_request(request)
+            code = request.path_params.get("code") or request.params.get("uid") or None
+        else:
+            query = scope.get("query_string", b"").decode("latin-1")
+            params = dict(parse_qsl(query, errors="replace"))
+            errors = errors_from_body(captured["body"], catalogue, fault)
+            api_key = key_of(path)
+            code = (scope.get("path_params") or {}).get("code") or params.get("uid") or None
+        journal = controls.journal
+        journal.add_record(
+            (
+                journal.next_id(),
+                datetime.now(UTC),
+                runtime.clock.now(),
+                scope["method"],
+                path,
+                record.operation,
+                params,
+                # 0: the connection was dropped, the client got no answer.
+                0 if fault is not None and fault.drop else captured["status"] or 500,
+                api_key,
+                code,
+                tuple(errors),
+                fault.to_json() if fault is not None else None,
+                (time.perf_counter() - started) * 1000,
+            )
+        )
+
+
+def _key_of_request(request: VendorRequest) -> str | None:
+    for name in ("api_key", "claim_credential", "merchant_key"):
+        value = request.path_params.get(name)
+        if value:
+            return str(value)
+    return key_of(request.path)
+
+
+def key_of(path: str) -> str | None:
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) > 1 else None
+
+
+def exchange_errors(
+    errors: Sequence[VendorError], entries: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A handler's errors as the journal shows them: the envelope's entry and the reason."""
+    return [
+        {
+            "code": entry["code"],
+            "key": error.key,
+            "message": entry["message"],
+            "reference": entry["reference"],
+            "why": error.detail.to_json(),
+        }
+        for error, entry in zip(errors, entries, strict=False)
+    ]
+
+
+def errors_from_body(
+    body: bytes, catalogue: ErrorCatalogue, fault: FaultDecision | None
+) -> list[dict[str, Any]]:
+    """Errors of an answer no handler produced (parameter checks, 404, 405, faults)."""
+    try:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get("errors"), list):
+        return []
+    keys = {entry.code: entry.key for entry in catalogue}
+    out = []
+    for entry in document["errors"]:
+        if not isinstance(entry, dict):
+            continue
+        why = (
+            {"reason": f"fault rule {fault.rule.id}", "rule": "fault"}
+            if fault
+            else {"reason": entry.get("message")}
+        )
+        out.append(
+            {
+                "code": entry.get("code"),
+                "key": keys.get(entry.get("code")),
+                "message": entry.get("message"),
+                "reference": entry.get("reference"),
+                "why": why,
+            }
+        )
+    return out

@@ -1,0 +1,142 @@
+"""Request parameter validation for the vendor API, plugged into connexion's validator map.
+
+connexion's own parameter validator is built per request: it deep-copies each parameter's
+definition, builds a JSON Schema validator per parameter and resolves the query through a URI
+parser whose schema table is rebuilt per lookup. ``VendorParameters`` compiles each operation's
+parameters once (on the operation's first request) and parses the query once. It reads a
+parameter as the platform does, by its first value, validates exactly that value, and leaves
+the parsed parameters in the request scope for the operation (``mock/operations.py``), so no
+layer parses the query again. Messages name the parameter, as the envelope's 400 must.
+
+Declared text parameters hold no NUL character (the spec's pattern), which the database could
+not store: a NUL is a 400 naming the parameter, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from connexion.exceptions import BadRequestProblem
+from connexion.validators.parameter import draft4_format_checker
+from jsonschema import Draft4Validator
+
+__all__ = [
+    "MAX_FIELDS",
+    "PARSED",
+    "CompiledParameters",
+    "TooManyFields",
+    "VendorParameters",
+    "first_values",
+]
+
+# Where the parsed parameters wait in the scope's extensions for the operation.
+PARSED = "uniqodo_mock.parameters"
+# A request carries at most this many query or form fields (x-source: simulator).
+MAX_FIELDS = 1000
+
+
+class TooManyFields(ValueError):
+    """More fields than ``MAX_FIELDS`` (413 for a body, 400 for a query string)."""
+
+
+def first_values(text: str, *, what: str, encoding: str = "utf-8") -> dict[str, str]:
+    """``name=value&...`` (percent-decoded, UTF-8) as a dict of each name's first value.
+    Raises ``UnicodeDecodeError`` for bytes that are not UTF-8 and ``TooManyFields``."""
+    if not text:
+        return {}
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding=encoding,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except ValueError as error:
+        if isinstance(error, UnicodeDecodeError):
+            raise
+        raise TooManyFields(f"The {what} may hold at most {MAX_FIELDS} fields.") from None
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
+
+
+def _describe(error: Any) -> str:
+    kind = error.validator
+    schema = error.schema
+    if kind == "type":
+        return f"must be of type {schema['type']}, got {error.instance!r}"
+    if kind == "pattern":
+        return f"must match {schema['pattern']}, got {error.instance!r}"
+    if kind == "enum":
+        return f"must be one of {', '.join(map(str, schema['enum']))}, got {error.instance!r}"
+    if kind in ("minLength", "maxLength"):
+        bound = "at least" if kind == "minLength" else "at most"
+        return f"must be {bound} {schema[kind]} characters long"
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return f"must be {bound} {schema[kind]}, got {error.instance!r}"
+    return str(error.message)
+
+
+class CompiledParameters:
+    """One operation's parameters, with a validator compiled per parameter."""
+
+    def __init__(self, parameters: list[dict[str, Any]]) -> None:
+        self.parameters = parameters  # held: the cache is keyed by its identity
+        self.path: list[tuple[str, Draft4Validator]] = []
+        self.query: list[tuple[str, Draft4Validator, bool]] = []
+        for param in parameters:
+            schema = param.get("schema", param)
+            validator = Draft4Validator(schema, format_checker=draft4_format_checker)
+            if param["in"] == "path":
+                self.path.append((param["name"], validator))
+            elif param["in"] == "query":
+                self.query.append((param["name"], validator, bool(param.get("required"))))
+
+    def validate(self, scope: MutableMapping[str, Any]) -> None:
+        """Raise connexion's ``BadRequestProblem`` (rendered as the envelope's 400) for the
+        first parameter that does not fit; keep the parsed query in the scope."""
+        try:
+            query = first_values(scope.get("query_string", b"").decode("latin-1"), what="query")
+        except UnicodeDecodeError:
+            raise BadRequestProblem(detail="The query string is not valid UTF-8") from None
+        except TooManyFields as error:
+            raise BadRequestProblem(detail=str(error)) from None
+        path_params: Mapping[str, Any] = scope.get("path_params", {})
+        for name, validator in self.path:
+            _check("Path", name, path_params.get(name), validator, required=True)
+        for name, validator, required in self.query:
+            _check("Query", name, query.get(name), validator, required=required)
+        scope.setdefault("extensions", {})[PARSED] = query
+
+
+def _check(kind: str, name: str, value: Any, validator: Draft4Validator, *, required: bool) -> None:
+    if value is None:
+        if required:
+            raise BadRequestProblem(detail=f"Missing {kind.lower()} parameter '{name}'")
+        return
+    if isinstance(value, str) and "\x00" in value:
+        raise BadRequestProblem(detail=f"{kind} parameter '{name}' must not contain NUL characters")
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is not None:
+        raise BadRequestProblem(detail=f"{kind} parameter '{name}' {_describe(error)}")
+
+
+class VendorParameters:
+    """The ``validator_map["parameter"]`` entry: connexion calls it per request with the
+    operation's parameter list; it answers that operation's compiled parameters."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, CompiledParameters] = {}
+
+    def __call__(
+        self, parameters: list[dict[str, Any]], *_args: Any, **_kwargs: Any
+    ) -> CompiledParameters:
+        compiled = self._compiled.get(id(parameters))
+        if compiled is None or compiled.parameters is not parameters:
+            compiled = self._compiled[id(parameters)] = CompiledParameters(parameters)
+        return compiled
