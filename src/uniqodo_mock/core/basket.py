@@ -16,6 +16,7 @@ Context symbols (all optional: a symbol the request did not send is ``null``):
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,8 +63,10 @@ def _engine_context() -> rule_engine.Context:
     return _rule_engine().Context(default_value=None)
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_rule(text: str) -> rule_engine.Rule:
-    """Parse one rule; raises ``ValueError`` with the parser's own message when it does not parse."""
+    """Parse one rule; raises ``ValueError`` with the parser's own message when it does not
+    parse. Compiled rules are kept: offers' rules are checked on every validation."""
     engine = _rule_engine()
     try:
         return engine.Rule(text, context=_engine_context())

@@ -42,6 +42,8 @@ class Offer:
     config: dict[str, Any] = field(default_factory=dict)
     # Unissued codes of the pool (the API's ``code_remaining`` for pool offers).
     pool_unissued: int = 0
+    # The merchant's own settings that apply to its offers (e.g. validation_lock_minutes).
+    merchant_config: dict[str, Any] = field(default_factory=dict)
 
     def landing_url(self, code: str) -> str:
         return (

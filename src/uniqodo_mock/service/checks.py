@@ -20,9 +20,7 @@ def validation_lock_check(ctx: ValidationContext) -> None:
     """The merchant's ``validation_lock_minutes`` (an offer may override it in its config)."""
     minutes = ctx.offer.config.get("validation_lock_minutes")
     if minutes is None:
-        minutes = ctx.repo.merchant_config(ctx.conn, ctx.offer.merchant_id).get(
-            "validation_lock_minutes"
-        )
+        minutes = ctx.offer.merchant_config.get("validation_lock_minutes")
     lock = lock_for(ctx.code, ctx.offer, ctx.params, ctx.now, minutes, ctx.fresh_val_key)
     if lock is None:
         return

@@ -10,7 +10,6 @@ the test suite checks that each one is answered from an index on both databases.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,8 +21,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Executable,
-    Row,
     Select,
     bindparam,
     delete,
@@ -39,6 +36,7 @@ from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.core.model import Account, Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.store.commit_guard import current_guard
+from uniqodo_mock.store.no_wait import WouldWait, is_lock_wait, waiting_allowed
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
@@ -50,6 +48,7 @@ from uniqodo_mock.store.schema import (
     redemptions,
     subscriptions,
 )
+from uniqodo_mock.store.statements import Statement
 
 __all__ = ["HOT_STATEMENTS", "KeyAndOffer", "Repository"]
 
@@ -64,7 +63,11 @@ class KeyAndOffer:
     authorised: bool
 
 
-_OFFER_COLUMNS = (*offers.c, merchants.c.name.label("merchant_name"))
+_OFFER_COLUMNS = (
+    *offers.c,
+    merchants.c.name.label("merchant_name"),
+    merchants.c.config.label("merchant_config"),
+)
 
 
 def _offer_of(m: Mapping[str, Any]) -> Offer:
@@ -90,6 +93,7 @@ def _offer_of(m: Mapping[str, Any]) -> Offer:
         codes_per_customer=m["codes_per_customer"],
         config=m["config"] or {},
         pool_unissued=m["pool_unissued"],
+        merchant_config=m["merchant_config"] or {},
     )
 
 
@@ -161,22 +165,26 @@ def _key_and_offer(offer_match: Any) -> Select[Any]:
     )
 
 
-_KEY_AND_OFFER = _key_and_offer(offers.c.id == bindparam("offer_id"))
-_KEY_AND_PROMOTION = _key_and_offer(offers.c.promotion_uuid == bindparam("promotion_uuid"))
-_ACCOUNT = select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(
-    api_keys.c.key == bindparam("key")
+_KEY_AND_OFFER = Statement(_key_and_offer(offers.c.id == bindparam("offer_id")))
+_KEY_AND_PROMOTION = Statement(
+    _key_and_offer(offers.c.promotion_uuid == bindparam("promotion_uuid"))
 )
-_OFFER = (
+_ACCOUNT = Statement(
+    select(api_keys.c.merchant_id, api_keys.c.distributor_id).where(
+        api_keys.c.key == bindparam("key")
+    )
+)
+_OFFER = Statement(
     select(*_OFFER_COLUMNS)
     .join(merchants, merchants.c.id == offers.c.merchant_id)
     .where(offers.c.id == bindparam("offer_id"))
 )
-_OFFER_BY_UUID = (
+_OFFER_BY_UUID = Statement(
     select(*_OFFER_COLUMNS)
     .join(merchants, merchants.c.id == offers.c.merchant_id)
     .where(offers.c.promotion_uuid == bindparam("promotion_uuid"))
 )
-_CODES_OF_USER = (
+_CODES_OF_USER = Statement(
     select(codes)
     .where(
         codes.c.offer_id == bindparam("offer_id"),
@@ -184,16 +192,21 @@ _CODES_OF_USER = (
     )
     .order_by(codes.c.issued_at, codes.c.id)
 )
-_GENERIC_CODE = (
+_GENERIC_CODE = Statement(
     select(codes)
     .where(codes.c.offer_id == bindparam("offer_id"), codes.c.origin == "generic")
     .limit(1)
 )
 # The next unissued pool code: the index (offer_id, issued_at, id) yields it first.
-_NEXT_POOL_CODE = (
-    select(codes.c.id).where(*_unissued_pool(bindparam("offer_id"))).order_by(codes.c.id).limit(1)
+_NEXT_POOL_CODE = Statement(
+    select(codes.c.id)
+    .where(*_unissued_pool(bindparam("offer_id")))
+    # The index's own order: the same as by id (issued_at is null throughout), and one that
+    # PostgreSQL's planner sees the index provide (after "IS NULL" it would sort by id).
+    .order_by(codes.c.issued_at, codes.c.id)
+    .limit(1)
 )
-_CODES_BY_TEXT = (
+_CODES_BY_TEXT = Statement(
     select(codes, *[column.label(f"offer__{column.key}") for column in _OFFER_COLUMNS])
     .join(offers, offers.c.id == codes.c.offer_id)
     .join(merchants, merchants.c.id == offers.c.merchant_id)
@@ -201,7 +214,7 @@ _CODES_BY_TEXT = (
     .order_by(codes.c.id)
 )
 _REDEMPTIONS_ORDER = (redemptions.c.redeemed_at, redemptions.c.id)
-_REDEMPTIONS_OF_USER = (
+_REDEMPTIONS_OF_USER = Statement(
     select(redemptions)
     .where(
         redemptions.c.offer_id == bindparam("offer_id"),
@@ -209,9 +222,11 @@ _REDEMPTIONS_OF_USER = (
     )
     .order_by(*_REDEMPTIONS_ORDER)
 )
-_REDEMPTIONS_OF_CODE = select(redemptions).where(redemptions.c.code_id == bindparam("code_id"))
-_SUBSCRIPTIONS = select(subscriptions).order_by(subscriptions.c.id)
-_OFFERS_OF_DISTRIBUTOR = (
+_REDEMPTIONS_OF_CODE = Statement(
+    select(redemptions).where(redemptions.c.code_id == bindparam("code_id"))
+)
+_SUBSCRIPTIONS = Statement(select(subscriptions).order_by(subscriptions.c.id))
+_OFFERS_OF_DISTRIBUTOR = Statement(
     select(*_OFFER_COLUMNS)
     .join(merchants, merchants.c.id == offers.c.merchant_id)
     .join(offer_distributors, offer_distributors.c.offer_id == offers.c.id)
@@ -219,11 +234,11 @@ _OFFERS_OF_DISTRIBUTOR = (
     # The same order as offers.id (the join's equality), and the index's own.
     .order_by(offer_distributors.c.offer_id)
 )
-_REDEMPTION_BY_KEY = select(redemptions).where(
-    redemptions.c.redemption_key == bindparam("redemption_key")
+_REDEMPTION_BY_KEY = Statement(
+    select(redemptions).where(redemptions.c.redemption_key == bindparam("redemption_key"))
 )
 # Taking a pool code: conditional on its still being unissued (a concurrent issuer may have it).
-_CLAIM_CODE = (
+_CLAIM_CODE = Statement(
     update(codes)
     .where(codes.c.id == bindparam("code_id"), codes.c.issued_at.is_(None))
     .values(
@@ -236,36 +251,74 @@ _CLAIM_CODE = (
     )
     .returning(*codes.c)
 )
-_COUNT_USE = (
+_COUNT_USE = Statement(
     update(codes)
     .where(codes.c.id == bindparam("code_id"), codes.c.uses < bindparam("limit"))
     .values(uses=codes.c.uses + 1)
 )
-_COUNT_USE_UNLIMITED = (
+_COUNT_USE_UNLIMITED = Statement(
     update(codes).where(codes.c.id == bindparam("code_id")).values(uses=codes.c.uses + 1)
 )
-_POOL_ISSUED = (
+_POOL_ISSUED = Statement(
     update(offers)
     .where(offers.c.id == bindparam("offer_id"))
     .values(pool_unissued=offers.c.pool_unissued - bindparam("issued"))
 )
-_SET_VAL_KEY = (
+_INSERT_REDEMPTION = Statement(
+    insert(redemptions).returning(*redemptions.c),
+    column_keys=[column.key for column in redemptions.c if column.key != "id"],
+)
+_SET_VAL_KEY = Statement(
     update(codes)
     .where(codes.c.id == bindparam("code_id"))
     .values(val_key=bindparam("b_val_key"), validated_at=bindparam("b_validated_at"))
 )
+_CUSTOMER_LOCK = Statement(
+    select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("customer"), 0)))
+)
+_OFFER_LOCKED = Statement(_OFFER.statement.with_for_update(of=offers))
+_NEXT_POOL_CODE_LOCKED = Statement(_NEXT_POOL_CODE.statement.with_for_update(skip_locked=True))
+# PostgreSQL: the next unlocked pool code, taken in the same statement (one round trip;
+# concurrent issuers skip each other's rows).
+_CLAIM_NEXT_POOL_CODE = Statement(
+    update(codes)
+    .where(codes.c.id == _NEXT_POOL_CODE_LOCKED.statement.scalar_subquery())
+    .values(
+        issued_at=bindparam("b_issued_at"),
+        issued_to=bindparam("b_issued_to"),
+        issued_to_norm=bindparam("b_issued_to_norm"),
+        distributor_id=bindparam("b_distributor_id"),
+        expires_at=bindparam("b_expires_at"),
+        discount_amount=bindparam("b_discount_amount"),
+    )
+    .returning(*codes.c)
+)
 
 # Name → (statement, example parameters): what the vendor API runs on its requests. The test
 # suite reads the query plan of each on SQLite and PostgreSQL and fails on a full table scan.
-HOT_STATEMENTS: dict[str, tuple[Executable, dict[str, Any]]] = {
+HOT_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
     "key_and_offer": (_KEY_AND_OFFER, {"key": "k", "offer_id": 1}),
     "key_and_promotion": (_KEY_AND_PROMOTION, {"key": "k", "promotion_uuid": "u"}),
     "account": (_ACCOUNT, {"key": "k"}),
     "offer": (_OFFER, {"offer_id": 1}),
     "offer_by_uuid": (_OFFER_BY_UUID, {"promotion_uuid": "u"}),
+    "offer_locked": (_OFFER_LOCKED, {"offer_id": 1}),
     "codes_of_user": (_CODES_OF_USER, {"offer_id": 1, "user_norm": "u"}),
     "generic_code": (_GENERIC_CODE, {"offer_id": 1}),
     "next_pool_code": (_NEXT_POOL_CODE, {"offer_id": 1}),
+    "next_pool_code_locked": (_NEXT_POOL_CODE_LOCKED, {"offer_id": 1}),
+    "claim_next_pool_code": (
+        _CLAIM_NEXT_POOL_CODE,
+        {
+            "offer_id": 1,
+            "b_issued_at": datetime(2020, 1, 1),
+            "b_issued_to": "u",
+            "b_issued_to_norm": "u",
+            "b_distributor_id": None,
+            "b_expires_at": None,
+            "b_discount_amount": None,
+        },
+    ),
     "codes_by_text": (_CODES_BY_TEXT, {"code_norm": "C"}),
     "redemptions_of_user": (_REDEMPTIONS_OF_USER, {"offer_id": 1, "user_norm": "u"}),
     "redemptions_of_code": (_REDEMPTIONS_OF_CODE, {"code_id": 1}),
@@ -296,41 +349,90 @@ HOT_STATEMENTS: dict[str, tuple[Executable, dict[str, Any]]] = {
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, no_wait_engine: Engine | None = None) -> None:
+        """``no_wait_engine``: the same SQLite database on connections that never wait for a
+        lock, for work inside ``store.no_wait.no_waiting()``."""
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
         # Read-only transactions: a deferred BEGIN on SQLite (store/engine.py), which never
         # queues behind a writer.
         self._read_engine = engine.execution_options(uqm_readonly=True)
+        self._no_wait = no_wait_engine
+        self._no_wait_read = (
+            no_wait_engine.execution_options(uqm_readonly=True) if no_wait_engine else None
+        )
         # SQLite has one writer at a time. This process's writers queue on this lock instead
         # of in SQLite's busy handler, which retries in sleeps of growing length; other
         # processes still meet the busy handler (and its timeout: 503).
         self._write_lock: threading.Lock | None = None if self.is_postgres else threading.Lock()
+        self.commits = 0
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self._read_engine.connect() as conn, conn.begin():
-            yield conn
+        engine = self._read_engine
+        if self._no_wait_read is not None and not waiting_allowed():
+            engine = self._no_wait_read
+        try:
+            with engine.connect() as conn, conn.begin():
+                yield conn
+        except Exception as error:
+            if engine is self._no_wait_read and is_lock_wait(error):
+                raise WouldWait(str(error)) from error
+            raise
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction. When the request it serves has stopped waiting for it
-        (``store/commit_guard.py``), it rolls back instead of committing."""
+        (``store/commit_guard.py``), it rolls back instead of committing. Inside
+        ``no_waiting()`` it raises ``WouldWait`` (having done nothing) where it would wait."""
         guard = current_guard.get()
-        lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
-        with lock, self.engine.connect() as conn:
-            try:
-                with conn.begin():
-                    yield conn
+        engine = self.engine
+        lock = self._write_lock
+        if lock is not None:
+            if self._no_wait is not None and not waiting_allowed():
+                if not lock.acquire(blocking=False):
+                    raise WouldWait("another thread of this process is writing")
+                engine = self._no_wait
+            else:
+                lock.acquire()
+        try:
+            with engine.connect() as conn:
+                try:
+                    with conn.begin():
+                        yield conn
+                        if guard is not None:
+                            guard.enter_commit()
+                finally:
                     if guard is not None:
-                        guard.enter_commit()
-            finally:
-                if guard is not None:
-                    guard.leave_commit()
+                        guard.leave_commit()
+        except Exception as error:
+            if engine is self._no_wait and is_lock_wait(error):
+                raise WouldWait(str(error)) from error
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
+        self.commits += 1
+
+    def checkpoint(self) -> None:
+        """Copy the SQLite write-ahead log into the database file, without waiting for
+        anyone (``PASSIVE``): done here, in a thread, rather than by a commit on the event
+        loop. Nothing on other databases."""
+        if self.is_postgres or self.engine.dialect.name != "sqlite":
+            return
+        # Outside any transaction (SQLite refuses to checkpoint inside one): the pool's
+        # DBAPI connection, which begins nothing by itself (store/engine.py).
+        connection = self.engine.raw_connection()
+        try:
+            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
 
     def close(self) -> None:
-        """Nothing of its own to release: the engine's pool is its owner's."""
+        """Release the connections of the no-wait engine (the main engine is the owner's)."""
+        if self._no_wait is not None:
+            self._no_wait.dispose()
 
     # -- meta ---------------------------------------------------------------------------
     def get_meta(self, conn: Connection, key: str) -> Any:
@@ -347,8 +449,8 @@ class Repository:
 
     # -- accounts and offers --------------------------------------------------------------
     def account(self, conn: Connection, key: str) -> Account | None:
-        row = conn.execute(_ACCOUNT, {"key": key}).first()
-        return Account(key, row[0], row[1]) if row else None
+        row = _ACCOUNT.first(conn, {"key": key})
+        return Account(key, row["merchant_id"], row["distributor_id"]) if row else None
 
     def key_and_offer(
         self,
@@ -360,34 +462,38 @@ class Repository:
     ) -> KeyAndOffer:
         """The key's account, the offer (by id or promotion uuid) and the authorisation."""
         if offer_id is not None:
-            row = conn.execute(_KEY_AND_OFFER, {"key": key, "offer_id": offer_id}).first()
+            m = _KEY_AND_OFFER.first(conn, {"key": key, "offer_id": offer_id})
         else:
             assert promotion_uuid is not None
-            row = conn.execute(
-                _KEY_AND_PROMOTION, {"key": key, "promotion_uuid": promotion_uuid.lower()}
-            ).first()
-        if row is None:
+            m = _KEY_AND_PROMOTION.first(
+                conn, {"key": key, "promotion_uuid": promotion_uuid.lower()}
+            )
+        if m is None:
             return KeyAndOffer(None, None, False)
-        m = row._mapping
         account = Account(key, m["key_merchant_id"], m["key_distributor_id"])
         if m["id"] is None:
             return KeyAndOffer(account, None, False)
         return KeyAndOffer(account, _offer_of(m), bool(m["authorised"]))
 
     def offer(self, conn: Connection, offer_id: int, *, lock: bool = False) -> Offer | None:
-        query: Any = _OFFER
-        if lock and self.is_postgres:
-            query = _OFFER.with_for_update(of=offers)
-        row = conn.execute(query, {"offer_id": offer_id}).first()
-        return _offer_of(row._mapping) if row else None
+        query = _OFFER_LOCKED if lock and self.is_postgres else _OFFER
+        row = query.first(conn, {"offer_id": offer_id})
+        return _offer_of(row) if row else None
 
     def offer_by_uuid(self, conn: Connection, promotion_uuid: str) -> Offer | None:
-        row = conn.execute(_OFFER_BY_UUID, {"promotion_uuid": promotion_uuid.lower()}).first()
-        return _offer_of(row._mapping) if row else None
+        row = _OFFER_BY_UUID.first(conn, {"promotion_uuid": promotion_uuid.lower()})
+        return _offer_of(row) if row else None
+
+    def lock_customer(self, conn: Connection, offer_id: int, user_norm: str) -> None:
+        """Until the transaction ends, hold a lock of one customer of one offer (PostgreSQL: a
+        transaction-scoped advisory lock, so customers never wait for each other; SQLite: the
+        write transaction holds the database's write lock already)."""
+        if self.is_postgres:
+            _CUSTOMER_LOCK.first(conn, {"customer": f"{offer_id}:{user_norm}"})
 
     def offers_for_distributor(self, conn: Connection, distributor_id: int) -> list[Offer]:
-        rows = conn.execute(_OFFERS_OF_DISTRIBUTOR, {"distributor_id": distributor_id})
-        return [_offer_of(row._mapping) for row in rows]
+        rows = _OFFERS_OF_DISTRIBUTOR.rows(conn, {"distributor_id": distributor_id})
+        return [_offer_of(row) for row in rows]
 
     def is_authorised(self, conn: Connection, offer_id: int, distributor_id: int) -> bool:
         return (
@@ -405,12 +511,6 @@ class Repository:
             conn.execute(
                 select(merchants.c.shares_data).where(merchants.c.id == merchant_id)
             ).scalar()
-        )
-
-    def merchant_config(self, conn: Connection, merchant_id: int) -> dict[str, Any]:
-        return (
-            conn.execute(select(merchants.c.config).where(merchants.c.id == merchant_id)).scalar()
-            or {}
         )
 
     # -- codes --------------------------------------------------------------------------
@@ -438,12 +538,12 @@ class Repository:
         conn.execute(statement)
 
     def codes_of_user(self, conn: Connection, offer_id: int, user_norm: str) -> list[Code]:
-        rows = conn.execute(_CODES_OF_USER, {"offer_id": offer_id, "user_norm": user_norm})
-        return [_code_of(row._mapping) for row in rows]
+        rows = _CODES_OF_USER.rows(conn, {"offer_id": offer_id, "user_norm": user_norm})
+        return [_code_of(row) for row in rows]
 
     def generic_code(self, conn: Connection, offer_id: int) -> Code | None:
-        row = conn.execute(_GENERIC_CODE, {"offer_id": offer_id}).first()
-        return _code_of(row._mapping) if row else None
+        row = _GENERIC_CODE.first(conn, {"offer_id": offer_id})
+        return _code_of(row) if row else None
 
     def claim_pool_code(
         self,
@@ -462,32 +562,33 @@ class Repository:
         PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent issuers take different rows.
         SQLite: the write transaction holds the database's write lock already.
         """
-        pick: Any = _NEXT_POOL_CODE
+        values = {
+            "offer_id": offer_id,
+            "b_issued_at": to_db(now),
+            "b_issued_to": user,
+            "b_issued_to_norm": user_norm,
+            "b_distributor_id": distributor_id,
+            "b_expires_at": to_db(expires_at) if expires_at else None,
+            "b_discount_amount": discount_amount,
+        }
         if self.is_postgres:
-            pick = pick.with_for_update(skip_locked=True)
-        for _ in range(5):
-            code_id = conn.execute(pick, {"offer_id": offer_id}).scalar_one_or_none()
-            if code_id is None:
+            row = _CLAIM_NEXT_POOL_CODE.first(conn, values)
+            if row is None:
                 return None
-            row = conn.execute(
-                _CLAIM_CODE,
-                {
-                    "code_id": code_id,
-                    "b_issued_at": to_db(now),
-                    "b_issued_to": user,
-                    "b_issued_to_norm": user_norm,
-                    "b_distributor_id": distributor_id,
-                    "b_expires_at": to_db(expires_at) if expires_at else None,
-                    "b_discount_amount": discount_amount,
-                },
-            ).first()
+            self._count_issued(conn, offer_id, 1)
+            return _code_of(row)
+        for _ in range(5):
+            picked = _NEXT_POOL_CODE.first(conn, {"offer_id": offer_id})
+            if picked is None:
+                return None
+            row = _CLAIM_CODE.first(conn, {**values, "code_id": picked["id"]})
             if row is not None:
                 self._count_issued(conn, offer_id, 1)
-                return _code_of(row._mapping)
+                return _code_of(row)
         return None
 
     def _count_issued(self, conn: Connection, offer_id: int, count: int) -> None:
-        conn.execute(_POOL_ISSUED, {"offer_id": offer_id, "issued": count})
+        _POOL_ISSUED.run(conn, {"offer_id": offer_id, "issued": count})
 
     def code_by_id(self, conn: Connection, code_id: int) -> Code:
         return _code_of(conn.execute(select(codes).where(codes.c.id == code_id)).one()._mapping)
@@ -495,8 +596,7 @@ class Repository:
     def find_codes(self, conn: Connection, code_norm: str) -> list[tuple[Code, Offer]]:
         """Every code with this text, with its offer."""
         found = []
-        for row in conn.execute(_CODES_BY_TEXT, {"code_norm": code_norm}):
-            m = row._mapping
+        for m in _CODES_BY_TEXT.rows(conn, {"code_norm": code_norm}):
             offer = {column.key: m[f"offer__{column.key}"] for column in _OFFER_COLUMNS}
             found.append((_code_of(m), _offer_of(offer)))
         return found
@@ -517,8 +617,8 @@ class Repository:
         return list(conn.execute(query).scalars())
 
     def set_val_key(self, conn: Connection, code_id: int, val_key: str, now: datetime) -> None:
-        conn.execute(
-            _SET_VAL_KEY, {"code_id": code_id, "b_val_key": val_key, "b_validated_at": to_db(now)}
+        _SET_VAL_KEY.run(
+            conn, {"code_id": code_id, "b_val_key": val_key, "b_validated_at": to_db(now)}
         )
 
     def set_lock(
@@ -534,23 +634,24 @@ class Repository:
         """Add one use unless the limit is reached: one conditional UPDATE, so two concurrent
         redemptions of a single-use code cannot both succeed."""
         if limit is None:
-            return conn.execute(_COUNT_USE_UNLIMITED, {"code_id": code_id}).rowcount == 1
-        return conn.execute(_COUNT_USE, {"code_id": code_id, "limit": limit}).rowcount == 1
+            return _COUNT_USE_UNLIMITED.run(conn, {"code_id": code_id}) == 1
+        return _COUNT_USE.run(conn, {"code_id": code_id, "limit": limit}) == 1
 
     # -- redemptions ----------------------------------------------------------------------
     def insert_redemption(self, conn: Connection, values: dict[str, Any]) -> Redemption:
         values = dict(values)
         values["redeemed_at"] = to_db(values["redeemed_at"])
-        row = conn.execute(insert(redemptions).values(**values).returning(*redemptions.c)).one()
-        return _redemption_of(row._mapping)
+        row = _INSERT_REDEMPTION.first(conn, values)
+        assert row is not None
+        return _redemption_of(row)
 
     def redemption(self, conn: Connection, redemption_id: int) -> Redemption | None:
         row = conn.execute(select(redemptions).where(redemptions.c.id == redemption_id)).first()
         return _redemption_of(row._mapping) if row else None
 
     def redemption_by_key(self, conn: Connection, redemption_key: str) -> Redemption | None:
-        row = conn.execute(_REDEMPTION_BY_KEY, {"redemption_key": redemption_key}).first()
-        return _redemption_of(row._mapping) if row else None
+        row = _REDEMPTION_BY_KEY.first(conn, {"redemption_key": redemption_key})
+        return _redemption_of(row) if row else None
 
     def redemptions_of_customer(
         self,
@@ -567,18 +668,18 @@ class Repository:
         per call."""
         if code_ids is None:
             code_ids = [code.id for code in self.codes_of_user(conn, offer_id, user_norm)]
-        found: dict[int, Row[Any]] = {
-            row.id: row
-            for row in conn.execute(
-                _REDEMPTIONS_OF_USER, {"offer_id": offer_id, "user_norm": user_norm}
+        found: dict[int, dict[str, Any]] = {
+            row["id"]: row
+            for row in _REDEMPTIONS_OF_USER.rows(
+                conn, {"offer_id": offer_id, "user_norm": user_norm}
             )
         }
         for code_id in code_ids:
-            for row in conn.execute(_REDEMPTIONS_OF_CODE, {"code_id": code_id}):
-                found.setdefault(row.id, row)
-        ordered = sorted(found.values(), key=lambda row: (row.redeemed_at, row.id))
+            for row in _REDEMPTIONS_OF_CODE.rows(conn, {"code_id": code_id}):
+                found.setdefault(row["id"], row)
+        ordered = sorted(found.values(), key=lambda row: (row["redeemed_at"], row["id"]))
         # A code's redemptions are of its offer; the filter keeps the answer exact regardless.
-        return [_redemption_of(row._mapping) for row in ordered if row.offer_id == offer_id]
+        return [_redemption_of(row) for row in ordered if row["offer_id"] == offer_id]
 
     def set_awc_token(self, conn: Connection, redemption_id: int, token: str) -> None:
         conn.execute(
@@ -587,7 +688,7 @@ class Repository:
 
     # -- callbacks ------------------------------------------------------------------------
     def subscriptions_for(self, conn: Connection) -> list[dict[str, Any]]:
-        return [dict(row._mapping) for row in conn.execute(_SUBSCRIPTIONS)]
+        return _SUBSCRIPTIONS.rows(conn, {})
 
     def add_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
         return int(conn.execute(insert(subscriptions).values(**values)).inserted_primary_key[0])
@@ -660,7 +761,7 @@ class Repository:
         pick: Any = (
             select(codes.c.id, codes.c.code)
             .where(*_unissued_pool(offer_id))
-            .order_by(codes.c.id)
+            .order_by(codes.c.issued_at, codes.c.id)
             .limit(count)
         )
         if self.is_postgres:

@@ -146,7 +146,8 @@ codes = Table(
     Column("lock_session", String(200), nullable=True),
     Column("lock_until", DateTime, nullable=True),
     UniqueConstraint("offer_id", "code_norm", name="uq_codes_offer_code"),
-    Index("ix_codes_code_norm", "code_norm"),
+    # A code text's rows in id order (the Validation and Redemption APIs' lookup, 0004c).
+    Index("ix_codes_code_norm", "code_norm", "id"),
     # The pool in issue order: the next unissued code is the index's first entry (0004c).
     Index("ix_codes_offer_pool", "offer_id", "issued_at", "id"),
     # Ends with the sort columns: one customer's codes in order by an index seek (0003s).

@@ -7,7 +7,7 @@ The publisher query and the Offers API answer ``code_remaining``, the offer's un
 codes. Counting them per answer grew with the pool; ``offers.pool_unissued`` is kept by the
 same transactions that issue, import or batch codes, so reading it is one column of the offer
 row. Taking the next pool code sorted the unissued codes by id; an index ending in ``id``
-yields it first. A distributor's offers are found by an index too. Redemption keys get an index (the merchant tag's conversion call looks one
+yields it first. A distributor's offers, and a code text's rows in id order, are found by an index too. Redemption keys get an index (the merchant tag's conversion call looks one
 up). The ``state_version`` counter and its triggers served a per-process cache of accounts and
 offers that no longer exists.
 """
@@ -50,6 +50,8 @@ def upgrade() -> None:
     op.drop_index("ix_codes_offer_unissued", table_name="codes")
     op.drop_index("ix_codes_offer_issued", table_name="codes")
     op.create_index("ix_redemptions_key", "redemptions", ["redemption_key"])
+    op.drop_index("ix_codes_code_norm", table_name="codes")
+    op.create_index("ix_codes_code_norm", "codes", ["code_norm", "id"])
     op.create_index(
         "ix_offer_distributors_distributor", "offer_distributors", ["distributor_id", "offer_id"]
     )
@@ -57,6 +59,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_offer_distributors_distributor", table_name="offer_distributors")
+    op.drop_index("ix_codes_code_norm", table_name="codes")
+    op.create_index("ix_codes_code_norm", "codes", ["code_norm"])
     op.drop_index("ix_redemptions_key", table_name="redemptions")
     op.create_index("ix_codes_offer_issued", "codes", ["offer_id", "issued_at"])
     op.create_index("ix_codes_offer_unissued", "codes", ["offer_id", "issued_at", "origin"])

@@ -1,0 +1,136 @@
+"""The vendor API's statements, each compiled once per dialect and run on the transaction's
+own DBAPI connection.
+
+A request of the vendor API runs a handful of fixed statements. Run through
+``Connection.execute``, each one also goes through SQLAlchemy's per-execution machinery
+(execution context, events, result metadata), which costs several times what the database
+itself spends on an indexed lookup (``docs/benchmarks.md``). A ``Statement`` keeps what that
+machinery would work out again each time: the compiled SQL and its parameter order, and the
+bind and result conversions of each column's type, taken from SQLAlchemy's public type API
+(``TypeEngine.dialect_impl``, ``bind_processor``, ``result_processor``) so values come and go
+exactly as SQLAlchemy converts them. It runs inside the caller's SQLAlchemy transaction, on that
+transaction's connection (``Connection.connection.driver_connection``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import ClauseElement
+
+__all__ = ["Statement"]
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Prepared:
+    def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: list[str] | None):
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.positions: tuple[str, ...] | None = (
+            tuple(compiled.positiontup or ()) if compiled.positional else None
+        )
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self.bind_processors = {name: p for name, p in processors.items() if p is not None}
+        # Values written into the statement itself (``origin != 'generic'``): bound as given.
+        self.literals = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required and name not in (column_keys or ())
+        }
+        if hasattr(statement, "selected_columns"):
+            self.columns = list(statement.selected_columns)
+        else:  # an INSERT, UPDATE or DELETE: its RETURNING columns, if any
+            described = getattr(statement, "returning_column_descriptions", None) or []
+            self.columns = [entry["expr"] for entry in described]
+        self.names = tuple(column.key for column in self.columns)
+        self.dialect = dialect
+        # From the first cursor's description: some conversions depend on the driver's type
+        # codes (PostgreSQL's numeric OIDs), as in SQLAlchemy's own result set-up.
+        self.result_processors: list[Processor] | None = None
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        values = {**self.literals, **params}
+        for name, process in self.bind_processors.items():
+            value = values.get(name)
+            if value is not None:
+                values[name] = process(value)
+        if self.positions is not None:
+            return tuple(values[name] for name in self.positions)
+        return values
+
+    def processors_for(self, description: Sequence[Any]) -> list[Processor]:
+        if self.result_processors is None:
+            self.result_processors = [
+                column.type.dialect_impl(self.dialect).result_processor(self.dialect, entry[1])
+                for column, entry in zip(self.columns, description, strict=True)
+            ]
+        return self.result_processors
+
+
+class Statement:
+    """A select, insert, update or delete with named bind parameters, built once."""
+
+    def __init__(self, statement: ClauseElement, *, column_keys: list[str] | None = None) -> None:
+        """``column_keys``: for an INSERT or UPDATE without values of its own, the columns
+        its parameters set."""
+        self.statement = statement
+        self.column_keys = column_keys
+        self._by_dialect: dict[str, _Prepared] = {}
+        self._lock = threading.Lock()
+
+    def _prepared(self, dialect: Dialect) -> _Prepared:
+        key = f"{dialect.name}+{dialect.driver}"
+        prepared = self._by_dialect.get(key)
+        if prepared is None:
+            with self._lock:
+                prepared = self._by_dialect.get(key)
+                if prepared is None:
+                    prepared = _Prepared(self.statement, dialect, self.column_keys)
+                    self._by_dialect[key] = prepared
+        return prepared
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows a select (or a statement with RETURNING) gives, one dict per row."""
+        prepared = self._prepared(conn.dialect)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(prepared.sql, prepared.parameters(params))
+            fetched = cursor.fetchall()
+            processors = prepared.result_processors
+            if processors is None and fetched:
+                processors = prepared.processors_for(cursor.description)
+        finally:
+            cursor.close()
+        names = prepared.names
+        if not processors or not any(processors):
+            return [dict(zip(names, row, strict=True)) for row in fetched]
+        return [
+            {
+                name: process(value) if process is not None and value is not None else value
+                for name, value, process in zip(names, row, processors, strict=True)
+            }
+            for row in fetched
+        ]
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute an insert, update or delete; the number of rows it changed."""
+        prepared = self._prepared(conn.dialect)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(prepared.sql, prepared.parameters(params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
