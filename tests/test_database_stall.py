@@ -102,44 +102,46 @@ def test_a_stalled_database_gets_503_while_the_rest_keeps_answering(
     pg_database: str, proxy: StallingProxy
 ) -> None:
     through_proxy = pg_database.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    with mock_server(through_proxy, "--db-timeout", "2") as server:
-        # Every answer below must come within the client's timeout: no request may hang.
-        with httpx.Client(base_url=server.url, timeout=4.5) as client:
-            code_url = f"/code/{KEY}/4883"
-            assert client.get(code_url, params={"uid": "before@x"}).json()["result"] == "success"
+    # Every answer below must come within the client's timeout: no request may hang.
+    with (
+        mock_server(through_proxy, "--db-timeout", "2") as server,
+        httpx.Client(base_url=server.url, timeout=4.5) as client,
+    ):
+        code_url = f"/code/{KEY}/4883"
+        assert client.get(code_url, params={"uid": "before@x"}).json()["result"] == "success"
 
-            proxy.stall()
-            stalled = client.get(code_url, params={"uid": "during@x"})
-            assert stalled.status_code == 503
-            assert stalled.headers["retry-after"] == "1"
-            body = stalled.json()
-            assert body["result"] == "failure" and body["data"] is None
-            assert body["errors"][0]["code"] is not None
-            query = client.get(
-                f"/publisher/{KEY}/query/user-redemption/{PROMOTION}", params={"userId": "ABC123"}
-            )
-            assert query.status_code == 503
+        proxy.stall()
+        stalled = client.get(code_url, params={"uid": "during@x"})
+        assert stalled.status_code == 503
+        assert stalled.headers["retry-after"] == "1"
+        body = stalled.json()
+        assert body["result"] == "failure" and body["data"] is None
+        assert body["errors"][0]["code"] is not None
+        query = client.get(
+            f"/publisher/{KEY}/query/user-redemption/{PROMOTION}", params={"userId": "ABC123"}
+        )
+        assert query.status_code == 503
 
-            # What needs no database answers as usual; health says the database is away.
-            health = client.get("/__admin/health")
-            assert health.status_code == 503
-            assert health.json()["status"] == "unavailable"
-            assert client.get("/__admin/docs/").status_code == 200
-            assert client.get("/openapi.json").status_code == 200
-            assert client.get("/__admin/journal", params={"limit": 5}).status_code == 200
-            assert client.get("/__admin/faults").status_code == 200
+        # What needs no database answers as usual; health says the database is away.
+        health = client.get("/__admin/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "unavailable"
+        assert client.get("/__admin/docs/").status_code == 200
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/__admin/journal", params={"limit": 5}).status_code == 200
+        assert client.get("/__admin/faults").status_code == 200
 
-            proxy.resume()
+        proxy.resume()
 
-            def recovered() -> bool:
-                answer = client.get(code_url, params={"uid": "after@x"})
-                return answer.status_code == 200 and answer.json()["result"] == "success"
+        def recovered() -> bool:
+            answer = client.get(code_url, params={"uid": "after@x"})
+            return answer.status_code == 200 and answer.json()["result"] == "success"
 
-            _wait_for(recovered, "the mock to serve again")
-            assert client.get("/__admin/health").json()["status"] == "ok"
-            # The stalled request was answered 503: the customer it named holds no code.
-            history = client.get(
-                f"/publisher/{KEY}/query/user-redemption/{PROMOTION}",
-                params={"userId": "during@x"},
-            ).json()
-            assert history["errors"][0]["code"] == 204, history
+        _wait_for(recovered, "the mock to serve again")
+        assert client.get("/__admin/health").json()["status"] == "ok"
+        # The stalled request was answered 503: the customer it named holds no code.
+        history = client.get(
+            f"/publisher/{KEY}/query/user-redemption/{PROMOTION}",
+            params={"userId": "during@x"},
+        ).json()
+        assert history["errors"][0]["code"] == 204, history

@@ -10,7 +10,7 @@ URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(None, True), ("1", True), ("0", False), ("off", False)]
+    ("value", "expected"), [(None, False), ("1", True), ("on", True), ("0", False), ("off", False)]
 )
 def test_pre_ping_setting(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool

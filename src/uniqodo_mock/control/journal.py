@@ -4,10 +4,11 @@ Kept in memory per process (a bounded deque, oldest entries dropped first): with
 ``--workers N`` each worker journals the requests it served. Filters are plain scans over at
 most ``max_entries`` small records, well under a millisecond for the default size.
 
-Entries are held as plain tuples and turned into ``JournalEntry`` objects when read: a full
-journal is 10,000 entries, and as dataclass instances with their dicts they were ~60,000
-objects the cycle collector walked on every full collection (pauses of 50-100 ms under
-load). A tuple of strings, numbers, datetimes and such dicts is untracked by the collector.
+Entries are held as tuples of plain values (strings, numbers, datetimes, and the parameters,
+errors and fault as JSON bytes) and turned into ``JournalEntry`` objects when read: a full
+journal is 10,000 entries, and as objects with their dicts they were tens of thousands of
+containers the cycle collector walked on every full collection, pausing the server. A tuple
+of plain values is not tracked by the collector at all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 __all__ = ["Journal", "JournalEntry", "JournalQuery"]
 
@@ -39,6 +42,8 @@ class JournalEntry:
     duration_ms: float | None = None
 
     def as_record(self) -> tuple[Any, ...]:
+        """The entry as the journal holds it: a tuple of plain values, the parameters,
+        errors and fault as JSON (see the module's docstring)."""
         return (
             self.id,
             self.at,
@@ -46,20 +51,22 @@ class JournalEntry:
             self.method,
             self.path,
             self.operation,
-            self.params,
+            orjson.dumps(self.params),
             self.status,
             self.api_key,
             self.code,
-            tuple(self.errors),
-            self.fault,
+            orjson.dumps(self.errors),
+            orjson.dumps(self.fault) if self.fault is not None else None,
             self.duration_ms,
         )
 
     @classmethod
     def from_record(cls, record: tuple[Any, ...]) -> JournalEntry:
-        entry = cls(*record)
-        entry.errors = list(entry.errors)
-        return entry
+        values = list(record)
+        values[6] = orjson.loads(values[6])
+        values[10] = orjson.loads(values[10])
+        values[11] = orjson.loads(values[11]) if values[11] is not None else None
+        return cls(*values)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from uniqodo_mock.core.errors import VendorError
+from typing import Any, NamedTuple
 
 __all__ = ["JSON_HEADERS", "Answer", "VendorRequest", "envelope_headers"]
 
 JSON_HEADERS = ((b"content-type", b"application/json"),)
 
 
-def envelope_headers(body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()) -> list[Any]:
-    return [*extra, (b"content-length", str(len(body)).encode("latin-1")), *JSON_HEADERS]
+def envelope_headers(
+    body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> tuple[tuple[bytes, bytes], ...]:
+    return (*extra, (b"content-length", str(len(body)).encode("latin-1")), *JSON_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,18 @@ class VendorRequest:
         )
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the mock sends for a vendor request, and the errors behind it (for the journal).
+class Answer(NamedTuple):
+    """What the mock sends for a vendor request, and its errors as the journal shows them
+    (``mock/journal.py``): plain values only (an answer may be kept: an exception would hold
+    its traceback and every object the call touched, and objects are work for the cycle
+    collector, which plain tuples are not).
 
     ``keep_until``: the answer of a read-only operation stays exact until then (see
     ``mock/answers.py``); None for answers that must not be reused."""
 
     status: int
     body: bytes
-    headers: list[Any]
-    errors: tuple[VendorError, ...] = ()
-    entries: tuple[dict[str, Any], ...] = ()
-    keep_until: datetime | None = field(default=None, compare=False)
+    headers: tuple[tuple[bytes, bytes], ...]
+    # The errors' journal records as JSON, b"[]" for none.
+    journal_errors: bytes = b"[]"
+    keep_until: datetime | None = None

@@ -5,8 +5,8 @@ A read-only operation's answer (``Outcome.keep_until`` set) is a function of the
 stored state, the settings and error catalogue in force, and the mock's clock. It is kept under
 a token of the last three, read before the answer is computed: the database's data version
 (``store/changes.py``: it changes whenever anyone commits, this process, another worker or
-replica), the identities of the settings and catalogue objects (reloading them makes new ones)
-and the clock's state; and for as long as time alone cannot change it (``keep_until``: until an
+replica), the generation of the settings and catalogue (it counts their reloads) and the
+clock's state; and for as long as time alone cannot change it (``keep_until``: until an
 offer starts or ends, a code expires). An answer reused is byte for byte the answer the
 computation would give: error references are derived from the request, not drawn at random.
 
@@ -26,20 +26,21 @@ __all__ = ["AnswerCache", "CacheToken"]
 
 A = TypeVar("A")
 
-# (data version, settings, catalogue, clock state); compared by value and identity.
-CacheToken = tuple[int, object, object, Hashable]
+# (data version, settings generation, clock state): plain values.
+CacheToken = tuple[int, int, Hashable]
 
 
 class AnswerCache(Generic[A]):
     def __init__(
         self,
         data_version: DataVersion,
-        state_of: Callable[[], tuple[object, object, Hashable]],
+        state_of: Callable[[], tuple[int, Hashable]],
         *,
         enabled: bool = True,
         max_entries: int = 4096,
     ) -> None:
-        """``state_of()``: the settings, the catalogue and the clock state now."""
+        """``state_of()``: the generation of the settings and catalogue in force (it counts
+        their reloads) and the clock's state, as plain values."""
         self._version = data_version
         self._state_of = state_of
         self.enabled = enabled and data_version.available
@@ -56,12 +57,12 @@ class AnswerCache(Generic[A]):
         version = self._version.read()
         if version is None:
             return None
-        settings, catalogue, clock_state = self._state_of()
-        return (version, settings, catalogue, clock_state)
+        generation, clock_state = self._state_of()
+        return (version, generation, clock_state)
 
     def get(self, key: Hashable, token: CacheToken, now: datetime) -> A | None:
         entry = self._entries.get(key)
-        if entry is not None and now < entry[1] and _same(entry[0], token):
+        if entry is not None and now < entry[1] and entry[0] == token:
             self.hits += 1
             return entry[2]
         self.misses += 1
@@ -82,7 +83,3 @@ class AnswerCache(Generic[A]):
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def _same(a: CacheToken, b: CacheToken) -> bool:
-    return a[0] == b[0] and a[1] is b[1] and a[2] is b[2] and a[3] == b[3]

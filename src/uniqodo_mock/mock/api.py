@@ -20,6 +20,7 @@ from uniqodo_mock.mock.answer import Answer, VendorRequest, envelope_headers
 from uniqodo_mock.mock.answers import AnswerCache
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, status_for
+from uniqodo_mock.mock.journal import exchange_errors
 from uniqodo_mock.service import MockService, Outcome
 
 if TYPE_CHECKING:
@@ -59,9 +60,12 @@ class VendorApi:
         self.clock_sync = clock_sync
 
     # -- one path for every operation ---------------------------------------------------
-    async def answer(self, request: VendorRequest, call: ServiceCall) -> Answer:
+    async def answer(
+        self, request: VendorRequest, call: ServiceCall, *, may_keep: bool = True
+    ) -> Answer:
+        """``may_keep``: False for operations whose answers are never kept (they write)."""
         answers = self.answers
-        token = answers.token()
+        token = answers.token() if may_keep else None
         key = request.cache_key
         if token is not None:
             kept = answers.get(key, token, self.service.clock.now())
@@ -97,8 +101,7 @@ class VendorApi:
             status_for(outcome.errors, catalogue),
             body,
             envelope_headers(body),
-            tuple(outcome.errors),
-            tuple(entries),
+            orjson.dumps(exchange_errors(outcome.errors, entries)),
             keep_until=outcome.keep_until,
         )
 
@@ -114,11 +117,11 @@ class VendorApi:
         answer = await self.answer(request, lambda: self.service.list_offers(api_key))
         if request.path_params.get("format") == "xml" and answer.status == 200:
             body = _offers_xml(answer.body)
-            headers = [
+            headers = (
                 (b"content-length", str(len(body)).encode("latin-1")),
                 (b"content-type", b"application/xml"),
-            ]
-            return Answer(200, body, headers, answer.errors, answer.entries)
+            )
+            return Answer(200, body, headers, answer.journal_errors)
         return answer
 
     async def list_offers_default(self, request: VendorRequest) -> Answer:
@@ -129,7 +132,9 @@ class VendorApi:
         api_key, code, merchant_id = _code_path(request)
         params = request.params
         return await self.answer(
-            request, lambda: self.service.validate(api_key, code, merchant_id, params)
+            request,
+            lambda: self.service.validate(api_key, code, merchant_id, params),
+            may_keep=False,
         )
 
     async def validate_code_form(self, request: VendorRequest) -> Answer:
@@ -140,7 +145,9 @@ class VendorApi:
         api_key, code, merchant_id = _code_path(request)
         params = request.params
         return await self.answer(
-            request, lambda: self.service.redeem(api_key, code, merchant_id, params)
+            request,
+            lambda: self.service.redeem(api_key, code, merchant_id, params),
+            may_keep=False,
         )
 
     # -- Queries --------------------------------------------------------------------------

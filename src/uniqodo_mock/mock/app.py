@@ -39,6 +39,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
+from uniqodo_mock.core.clock import ClockState
 from uniqodo_mock.mock.admin import AdminApi
 from uniqodo_mock.mock.answer import Answer
 from uniqodo_mock.mock.answers import AnswerCache
@@ -92,7 +93,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     controls = runtime.controls
     answers: AnswerCache[Answer] = AnswerCache(
         runtime.data_version,
-        lambda: (service.state.settings, service.state.catalogue, service.clock.state),
+        lambda: (service.state.generation, _clock_key(service.clock.state)),
         enabled=runtime.config.answer_cache,
     )
     vendor_api = VendorApi(
@@ -173,6 +174,10 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     app.vendor_api = vendor_api
     app.answers = answers
     return app
+
+
+def _clock_key(state: ClockState) -> tuple[Any, Any]:
+    return (state.frozen_at, state.offset)
 
 
 def _spec(name: str) -> dict[str, Any]:

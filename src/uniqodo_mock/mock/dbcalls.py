@@ -1,9 +1,12 @@
 """The mock's blocking database work, run off the event loop and bounded in time.
 
-Every vendor request's service call runs in a thread of this pool, so a database that stops
-answering (a network stall, a lock held elsewhere) holds up that request alone: the event loop
-goes on serving health checks, the docs, the admin API and every request that needs no
-database. A call that takes longer than its deadline is answered with 503 and ``Retry-After``
+On PostgreSQL every vendor request's service call runs in a thread of this pool, so a database
+that stops answering (a network stall, a lock held elsewhere) holds up that request alone: the
+event loop goes on serving health checks, the docs, the admin API and every request that needs
+no database. On SQLite a call is CPU work of a fraction of a millisecond, and handing it to a
+thread and back would cost more than the call itself: it runs on the loop, on connections that
+never wait (``store/no_wait.py``), and goes to a thread only when it would have to wait for a
+lock. A call that takes longer than its deadline is answered with 503 and ``Retry-After``
 (``DatabaseUnavailable``); its thread may still be waiting on the database, but it can no longer
 commit (``store/commit_guard.py``), so a client told "503" can safely retry.
 """
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import functools
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -22,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from uniqodo_mock.store.commit_guard import Abandoned, CommitGuard, guarded
+from uniqodo_mock.store.no_wait import WouldWait, no_waiting
 
 __all__ = ["DatabaseCalls", "DatabaseUnavailable", "is_outage"]
 
@@ -53,8 +56,11 @@ class DatabaseCalls:
     PostgreSQL). ``timeout``: seconds a call may take before its request gets 503.
     """
 
-    def __init__(self, *, threads: int, timeout: float) -> None:
+    def __init__(self, *, threads: int, timeout: float, inline_first: bool = False) -> None:
+        """``inline_first`` (SQLite): run each call on the event loop, inside
+        ``no_waiting()``, and in a thread only when it would have to wait for a lock."""
         self.timeout = timeout
+        self.inline_first = inline_first
         self._threads = threads
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -65,25 +71,40 @@ class DatabaseCalls:
             )
         return self._executor
 
-    async def run(self, call: Callable[[], T], *, timeout: float | None = None) -> T:
-        """``call()`` in a database thread; ``DatabaseUnavailable`` when it fails for want of
-        a database or takes longer than ``timeout`` (default: the pool's)."""
-        loop = asyncio.get_running_loop()
+    async def run(
+        self, call: Callable[[], T], *, timeout: float | None = None, waits: bool = False
+    ) -> T:
+        """``call()`` (in a database thread, or first on the loop with ``inline_first``);
+        ``DatabaseUnavailable`` when it fails for want of a database or takes longer than
+        ``timeout`` (default: the pool's). ``waits``: work that may wait (a checkpoint, bulk
+        admin work) always goes to a thread."""
+        if self.inline_first and not waits:
+            try:
+                with no_waiting():
+                    return call()
+            except WouldWait:
+                pass  # nothing was done: again, in a thread, where waiting is allowed
+            except Exception as error:
+                if is_outage(error):
+                    logger.warning("database unavailable: %s", error.__class__.__name__)
+                    raise DatabaseUnavailable(error.__class__.__name__) from error
+                raise
         guard = CommitGuard()
         context = contextvars.copy_context()
-        work = functools.partial(context.run, _run_guarded, guard, call)
-        future = loop.run_in_executor(self._pool(), work)
+        work = self._pool().submit(context.run, _run_guarded, guard, call)
         limit = self.timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(future), limit)
+            try:
+                async with asyncio.timeout(limit):
+                    return await asyncio.wrap_future(work)
+            except TimeoutError:
+                # Not started yet: cancelled above and never will. Running: it cannot commit
+                # once abandoned; a commit in flight decides the answer: wait for it once more.
+                if guard.abandon() or work.cancelled():
+                    raise
+                async with asyncio.timeout(limit):
+                    return await asyncio.wrap_future(work)
         except TimeoutError:
-            if not guard.abandon():
-                # A commit is in flight: its outcome decides the answer. Wait for it once more.
-                try:
-                    return await asyncio.wait_for(asyncio.shield(future), limit)
-                except TimeoutError:
-                    pass
-            future.cancel()  # never started: it never will
             logger.warning("database call took longer than %g s: answered 503", limit)
             raise DatabaseUnavailable(f"the database did not answer within {limit:g} s") from None
         except Exception as error:

@@ -94,17 +94,19 @@ class JournalMiddleware:
         path = scope["path"]
         answer, request, fault = record.answer, record.request, record.fault
         if answer is not None and request is not None and fault is None:
-            errors = exchange_errors(answer.errors, answer.entries)
-            params: dict[str, Any] = dict(request.params)
+            errors = answer.journal_errors
+            params = orjson.dumps(request.params)
             api_key = _key_of_request(request)
             code = request.path_params.get("code") or request.params.get("uid") or None
         else:
             query = scope.get("query_string", b"").decode("latin-1")
-            params = dict(parse_qsl(query, errors="replace"))
-            errors = errors_from_body(captured["body"], catalogue, fault)
+            parsed = dict(parse_qsl(query, errors="replace"))
+            params = orjson.dumps(parsed)
+            errors = orjson.dumps(errors_from_body(captured["body"], catalogue, fault))
             api_key = key_of(path)
-            code = (scope.get("path_params") or {}).get("code") or params.get("uid") or None
+            code = (scope.get("path_params") or {}).get("code") or parsed.get("uid") or None
         journal = controls.journal
+        # A record of plain values (control/journal.py): the JSON parts as bytes.
         journal.add_record(
             (
                 journal.next_id(),
@@ -118,8 +120,8 @@ class JournalMiddleware:
                 0 if fault is not None and fault.drop else captured["status"] or 500,
                 api_key,
                 code,
-                tuple(errors),
-                fault.to_json() if fault is not None else None,
+                errors,
+                orjson.dumps(fault.to_json()) if fault is not None else None,
                 (time.perf_counter() - started) * 1000,
             )
         )

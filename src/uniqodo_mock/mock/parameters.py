@@ -3,7 +3,8 @@
 connexion's own parameter validator is built per request: it deep-copies each parameter's
 definition, builds a JSON Schema validator per parameter and resolves the query through a URI
 parser whose schema table is rebuilt per lookup. ``VendorParameters`` compiles each operation's
-parameters once (on the operation's first request) and parses the query once. It reads a
+parameters once (on the operation's first request, with jsonschema-rs) and parses the query
+once. It reads a
 parameter as the platform does, by its first value, validates exactly that value, and leaves
 the parsed parameters in the request scope for the operation (``mock/operations.py``), so no
 layer parses the query again. Messages name the parameter, as the envelope's 400 must.
@@ -18,6 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import jsonschema_rs
 from connexion.exceptions import BadRequestProblem
 from connexion.validators.parameter import draft4_format_checker
 from jsonschema import Draft4Validator
@@ -82,20 +84,32 @@ def _describe(error: Any) -> str:
     return str(error.message)
 
 
+class _Check:
+    """One parameter's schema: checked with jsonschema-rs (compiled, in Rust); a value that
+    fails is described with jsonschema's own error, for the message."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.is_valid = jsonschema_rs.Draft4Validator(schema).is_valid
+
+    def first_error(self, value: Any) -> Any:
+        validator = Draft4Validator(self.schema, format_checker=draft4_format_checker)
+        return next(iter(validator.iter_errors(value)), None)
+
+
 class CompiledParameters:
     """One operation's parameters, with a validator compiled per parameter."""
 
     def __init__(self, parameters: list[dict[str, Any]]) -> None:
         self.parameters = parameters  # held: the cache is keyed by its identity
-        self.path: list[tuple[str, Draft4Validator]] = []
-        self.query: list[tuple[str, Draft4Validator, bool]] = []
+        self.path: list[tuple[str, _Check]] = []
+        self.query: list[tuple[str, _Check, bool]] = []
         for param in parameters:
-            schema = param.get("schema", param)
-            validator = Draft4Validator(schema, format_checker=draft4_format_checker)
+            check = _Check(param.get("schema", param))
             if param["in"] == "path":
-                self.path.append((param["name"], validator))
+                self.path.append((param["name"], check))
             elif param["in"] == "query":
-                self.query.append((param["name"], validator, bool(param.get("required"))))
+                self.query.append((param["name"], check, bool(param.get("required"))))
 
     def validate(self, scope: MutableMapping[str, Any]) -> None:
         """Raise connexion's ``BadRequestProblem`` (rendered as the envelope's 400) for the
@@ -107,23 +121,25 @@ class CompiledParameters:
         except TooManyFields as error:
             raise BadRequestProblem(detail=str(error)) from None
         path_params: Mapping[str, Any] = scope.get("path_params", {})
-        for name, validator in self.path:
-            _check("Path", name, path_params.get(name), validator, required=True)
-        for name, validator, required in self.query:
-            _check("Query", name, query.get(name), validator, required=required)
+        for name, check in self.path:
+            _check("Path", name, path_params.get(name), check, required=True)
+        for name, check, required in self.query:
+            _check("Query", name, query.get(name), check, required=required)
         scope.setdefault("extensions", {})[PARSED] = query
 
 
-def _check(kind: str, name: str, value: Any, validator: Draft4Validator, *, required: bool) -> None:
+def _check(kind: str, name: str, value: Any, check: _Check, *, required: bool) -> None:
     if value is None:
         if required:
             raise BadRequestProblem(detail=f"Missing {kind.lower()} parameter '{name}'")
         return
+    if check.is_valid(value):
+        return
     if isinstance(value, str) and "\x00" in value:
         raise BadRequestProblem(detail=f"{kind} parameter '{name}' must not contain NUL characters")
-    error = next(iter(validator.iter_errors(value)), None)
-    if error is not None:
-        raise BadRequestProblem(detail=f"{kind} parameter '{name}' {_describe(error)}")
+    error = check.first_error(value)
+    detail = _describe(error) if error is not None else "does not fit its schema"
+    raise BadRequestProblem(detail=f"{kind} parameter '{name}' {detail}")
 
 
 class VendorParameters:

@@ -3,6 +3,8 @@ stop its background work. Built once per app by ``build_runtime``."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -120,9 +122,10 @@ class MockRuntime:
     controls: Controls | None = None
 
     def close(self) -> None:
-        """Release the database: threads, the version connection, the engine's pool."""
+        """Release the database: threads, the version connection, the engines' pools."""
         self.calls.close()
         self.data_version.close()
+        self.repo.close()
         self.engine.dispose()
 
     def load_fixtures(self, document: FixtureDocument) -> None:
@@ -186,7 +189,14 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         config.db_url, busy_timeout_ms=config.db_busy_timeout_ms, timeout=config.db_timeout
     )
     upgrade(engine)
-    repo = Repository(engine)
+    # SQLite: calls on the event loop use connections that never wait for a lock and never
+    # checkpoint (mock/dbcalls.py); the checkpoints run in a database thread.
+    no_wait = (
+        create_db_engine(config.db_url, busy_timeout_ms=0, checkpoints=False)
+        if engine.dialect.name == "sqlite" and DataVersion(engine).available
+        else None
+    )
+    repo = Repository(engine, no_wait_engine=no_wait)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -206,6 +216,7 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     service = MockService(repo, clock)
     service.reload_settings()
     calls = DatabaseCalls(
+        inline_first=no_wait is not None,
         threads=_database_threads(engine),
         # SQLite: a writer waits for the lock up to its busy timeout, then fails (503) itself.
         timeout=config.db_timeout
@@ -216,6 +227,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         config, engine, repo, service, clock, document, calls, DataVersion(engine)
     )
     runtime.on_shutdown.append(_closer(calls))
+    if no_wait is not None:
+        checkpoints = Checkpoints(repo, calls)
+        runtime.on_startup.append(checkpoints.start)
+        runtime.on_shutdown.append(checkpoints.stop)
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
@@ -229,6 +244,39 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     if runtime.dispatcher is not None:
         runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime
+
+
+class Checkpoints:
+    """SQLite's WAL copied into the database file in a database thread, a second after
+    commits happened (the event loop's own connections never checkpoint)."""
+
+    def __init__(self, repo: Repository, calls: DatabaseCalls, interval: float = 0.2) -> None:
+        self.repo = repo
+        self.calls = calls
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="uqm-checkpoints")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        done = self.repo.commits
+        while True:
+            await asyncio.sleep(self.interval)
+            if self.repo.commits == done:
+                continue
+            done = self.repo.commits
+            try:
+                await self.calls.run(self.repo.checkpoint, timeout=60, waits=True)
+            except Exception:  # the next round tries again
+                logger.warning("WAL checkpoint failed", exc_info=True)
 
 
 def _database_threads(engine: Engine) -> int:

@@ -29,26 +29,25 @@ class CodeIssuing:
 
     def issue_code(self, api_key: str, offer_id: int, uid: str | None) -> Outcome:
         """``GET /code/{api_key}/{offer_id}?uid=``: a code for a customer (the same again for
-        the same ``uid``), taken from the offer's pool."""
+        the same ``uid``), taken from the offer's pool. One transaction: a customer who holds
+        a code already is answered without writing (and the answer may be kept)."""
         state = self.state
         now = state.clock.now()
         keep_until = rules.NEVER
         try:
-            with state.repo.read() as conn:
+            with state.repo.write() as conn:
                 found = state.repo.key_and_offer(conn, api_key, offer_id=offer_id)
                 account, offer = distributor_and_offer(found, api_key, offer_id=offer_id)
                 keep_until = rules.window_changes_at(offer, now)
                 rules.check_window(offer, now)
-                existing = self._existing_code(conn, offer, uid)
+                code = self._existing_code(conn, offer, uid)
+                if code is not None:
+                    return Outcome(self.code_data(offer, code), keep_until=keep_until)
+                code = self._issue_new(conn, offer, uid, account.distributor_id, now)
         except VendorError as error:
             error.keep_until = keep_until
             raise
-        if existing is None:
-            with state.repo.write() as conn:
-                existing = self._issue_new(conn, offer, uid, account.distributor_id, now)
-            return Outcome(self.code_data(offer, existing))
-        # Read only: the same answer until the stored state changes or the offer ends.
-        return Outcome(self.code_data(offer, existing), keep_until=keep_until)
+        return Outcome(self.code_data(offer, code))
 
     def embeddable_code(
         self, claim_credential: str, promotion_uuid: str, uid: str | None, email: str | None
@@ -140,10 +139,11 @@ class CodeIssuing:
         now: datetime,
     ) -> Code:
         repo = self.state.repo
-        if uid:
-            # Re-check under the offer's row lock: two first requests for one customer must
-            # not both take a code.
-            repo.offer(conn, offer.id, lock=True)
+        if uid and repo.is_postgres:
+            # Re-check under the customer's lock: two first requests of one customer must not
+            # both take a code. (A SQLite write transaction holds the database's write lock
+            # from its start.)
+            repo.lock_customer(conn, offer.id, normalise_user(uid))
             existing = self._existing_code(conn, offer, uid)
             if existing is not None:
                 return existing

@@ -62,6 +62,8 @@ class ServiceState:
         self.clock = clock
         self.settings = settings or ServiceSettings()
         self.catalogue = catalogue or default_catalogue()
+        # Counts reloads: answers computed under other settings are not this state's.
+        self.generation = 0
 
     def reload_settings(self) -> None:
         """Read settings and error-catalogue overrides from the loaded fixtures."""
@@ -70,6 +72,7 @@ class ServiceState:
             overrides = self.repo.get_meta(conn, "errors")
         self.settings = ServiceSettings.from_mapping(settings)
         self.catalogue = default_catalogue().with_overrides(overrides)
+        self.generation += 1
 
     def token(self, kind: str, *parts: object, length: int = 44) -> str:
         """A key derived from the fixtures' seed (validation keys, redemption keys, lock

@@ -10,11 +10,13 @@ as they are.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -33,15 +35,15 @@ def default_db_url() -> str:
 
 
 def pre_ping_enabled() -> bool:
-    """``$UNIQODO_MOCK_DB_PRE_PING`` (default on): test each pooled PostgreSQL connection with a
-    round trip before use. Off saves that round trip per request; a connection broken while idle
-    (server restart) then fails one request with the usual 503, and SQLAlchemy replaces the
-    whole pool on that disconnect, so the next request succeeds."""
-    return os.environ.get("UNIQODO_MOCK_DB_PRE_PING", "1").strip().lower() not in {
-        "0",
-        "false",
-        "no",
-        "off",
+    """``$UNIQODO_MOCK_DB_PRE_PING`` (default off): test each pooled PostgreSQL connection with a
+    round trip before use. Off, a connection broken while idle (a server restart) fails one
+    request with the usual 503, and SQLAlchemy replaces the whole pool on that disconnect, so
+    the next request succeeds; on, every transaction pays a round trip more."""
+    return os.environ.get("UNIQODO_MOCK_DB_PRE_PING", "0").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
     }
 
 
@@ -51,14 +53,20 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
 
 
 def create_db_engine(
-    url: str, *, busy_timeout_ms: int = 10_000, timeout: float = 3.0, **kwargs: Any
+    url: str,
+    *,
+    busy_timeout_ms: int = 10_000,
+    timeout: float = 3.0,
+    checkpoints: bool = True,
+    **kwargs: Any,
 ) -> Engine:
     """Create an engine for ``url``, tuned for the mock's short transactions.
 
     ``timeout`` (seconds, PostgreSQL): how long connecting, waiting for a pooled connection and
     waiting for a row lock may take before the call fails (the request then gets 503); a
     connection whose server stopped answering is dropped by TCP keepalives. SQLite writers wait
-    ``busy_timeout_ms`` for the write lock."""
+    ``busy_timeout_ms`` for the write lock; with ``checkpoints=False`` commits never flush the
+    WAL to the database file themselves (``Repository.checkpoint`` does it)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -69,7 +77,7 @@ def create_db_engine(
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             **kwargs,
         )
-        _tune_sqlite(engine, busy_timeout_ms)
+        _tune_sqlite(engine, busy_timeout_ms, checkpoints)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # A bare postgresql:// URL means psycopg 3, the driver this project ships with.
@@ -105,7 +113,7 @@ def _postgres_connect_args(query: Any, timeout: float) -> dict[str, Any]:
     return {name: value for name, value in wanted.items() if name not in query}
 
 
-def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int, checkpoints: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -115,13 +123,21 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # Sent on the connection's own DBAPI connection: a statement with no parameters and no
+        # result needs none of SQLAlchemy's execution machinery.
+        driver = connection.connection.driver_connection
         if connection.get_execution_options().get("uqm_readonly"):
             # A deferred BEGIN takes no lock: reads never queue behind writers.
-            connection.exec_driver_sql("BEGIN")
-        else:
-            # Waits for the write lock and may time out: SQLAlchemy wraps that error (503).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN")
+            return
+        try:
+            # Waits for the write lock and may time out (the request then gets 503).
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise OperationalError("BEGIN IMMEDIATE", None, error) from None
