@@ -53,7 +53,7 @@ from uniqodo_mock.mock.faults import FaultMiddleware
 from uniqodo_mock.mock.journal import JournalMiddleware
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
 from uniqodo_mock.mock.operations import VendorOperations
-from uniqodo_mock.mock.parameters import VendorParameters
+from uniqodo_mock.mock.parameters import VendorParameters, VendorURIParsers
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.specs import load_spec, spec_dir
@@ -152,6 +152,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
         strict_validation=False,
         validate_responses=False,
         validator_map={"parameter": VendorParameters()},
+        uri_parser_class=VendorURIParsers(),
         swagger_ui_options=no_ui,
         name="uniqodo",
     )

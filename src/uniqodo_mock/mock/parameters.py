@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import jsonschema_rs
 from connexion.exceptions import BadRequestProblem
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.validators.parameter import draft4_format_checker
 from jsonschema import Draft4Validator
 
@@ -30,6 +31,7 @@ __all__ = [
     "CompiledParameters",
     "TooManyFields",
     "VendorParameters",
+    "VendorURIParsers",
     "first_values",
 ]
 
@@ -156,3 +158,18 @@ class VendorParameters:
         if compiled is None or compiled.parameters is not parameters:
             compiled = self._compiled[id(parameters)] = CompiledParameters(parameters)
         return compiled
+
+
+class VendorURIParsers:
+    """The ``uri_parser_class`` entry of the vendor API: connexion builds a URI parser per
+    request for its parameter validator, which for this API (``VendorParameters``) reads the
+    query itself. One parser per operation, built once, answers connexion's request."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[int, tuple[list[dict[str, Any]], OpenAPIURIParser]] = {}
+
+    def __call__(self, parameters: list[dict[str, Any]], body: dict[str, Any]) -> Any:
+        found = self._parsers.get(id(parameters))
+        if found is None or found[0] is not parameters:
+            found = self._parsers[id(parameters)] = (parameters, OpenAPIURIParser(parameters, body))
+        return found[1]

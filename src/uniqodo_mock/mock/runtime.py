@@ -11,6 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,7 @@ from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
 from uniqodo_mock.control.fixture_faults import seed_fixture_faults
 from uniqodo_mock.control.journal import Journal
+from uniqodo_mock.core.basket import compile_rule
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.core.dates import to_db
@@ -181,10 +183,9 @@ def _attach_dispatcher(runtime: MockRuntime) -> None:
 
 def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None) -> MockRuntime:
     """Open the database, migrate it, load fixtures into it if it is empty (or on request).
-    ``document``: the fixture file, already read and checked (the workers of ``--workers N``
-    get their parent's); by default ``config.fixtures_path`` is read now."""
-    if document is None:
-        document = load_fixture_file(config.fixtures_path)
+    ``document``: the fixture file, already read and checked; by default
+    ``config.fixtures_path`` is read, unless the database holds the state loaded from that
+    very file: then the document it stored then (checked then) is the one in force."""
     engine = create_db_engine(
         config.db_url, busy_timeout_ms=config.db_busy_timeout_ms, timeout=config.db_timeout
     )
@@ -203,6 +204,8 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         with repo.read() as conn:
             empty = repo.is_empty(conn)
             loaded = repo.get_meta(conn, "fixtures")
+        if document is None:
+            document = _document_in_force(config, None if empty else loaded)
         if empty or config.reset_fixtures:
             apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
             logger.info("loaded fixtures from %s", document.source)
@@ -227,6 +230,9 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         config, engine, repo, service, clock, document, calls, DataVersion(engine)
     )
     runtime.on_shutdown.append(_closer(calls))
+    warm_up = BasketRuleWarmUp(document)
+    runtime.on_startup.append(warm_up.start)
+    runtime.on_shutdown.append(warm_up.stop)
     if no_wait is not None:
         checkpoints = Checkpoints(repo, calls)
         runtime.on_startup.append(checkpoints.start)
@@ -277,6 +283,60 @@ class Checkpoints:
                 await self.calls.run(self.repo.checkpoint, timeout=60, waits=True)
             except Exception:  # the next round tries again
                 logger.warning("WAL checkpoint failed", exc_info=True)
+
+
+def _document_in_force(config: MockConfig, loaded: Any) -> FixtureDocument:
+    """The fixtures the mock answers resets with: the file, read and checked now; or, when
+    the database already holds the state loaded from that same file (and no reset is asked),
+    the document stored with it, checked when it was loaded (a start then neither parses the
+    file nor compiles its basket rules)."""
+    source = str(config.fixtures_path)
+    if (
+        not config.reset_fixtures
+        and isinstance(loaded, dict)
+        and loaded.get("source") == source
+        and isinstance(loaded.get("document"), dict)
+    ):
+        return FixtureDocument(loaded["document"], source)
+    return load_fixture_file(config.fixtures_path)
+
+
+_WARM_AFTER_SECONDS = 2.0
+
+
+class BasketRuleWarmUp:
+    """Basket rules compiled (and rule_engine's parser for its grammar built) once, in a
+    thread, a moment after the server has started answering, rather than in the first
+    validation that needs them; a validation that comes first compiles them itself."""
+
+    def __init__(self, document: FixtureDocument) -> None:
+        self.texts = [
+            str(rule.get("rule", ""))
+            for offer in document.data.get("offers") or []
+            for rule in (offer.get("config") or {}).get("basket_rules") or []
+        ]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.texts:
+            self._task = asyncio.create_task(self._run(), name="uqm-basket-rules")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        await asyncio.sleep(_WARM_AFTER_SECONDS)
+        await asyncio.to_thread(_compile_all, self.texts)
+
+
+def _compile_all(texts: list[str]) -> None:
+    for text in texts:
+        with contextlib.suppress(ValueError):  # checked when the fixtures were loaded
+            compile_rule(text)
 
 
 def _database_threads(engine: Engine) -> int:
