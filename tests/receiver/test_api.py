@@ -222,3 +222,15 @@ def test_admin_token_protects_api_and_page(db_url: str) -> None:
         assert (
             httpx.post(f"{receiver.url}/hook", content=b"x").status_code == 204
         )  # recording is open
+
+
+def test_hostile_filters_are_answered_not_500(receiver: RunningReceiver) -> None:
+    """Found by fuzzing: a NUL in a path pattern (PostgreSQL text cannot hold it) and thousands
+    of param filters (one subquery each) were 500s or ran for minutes."""
+    base = f"{receiver.url}/__receiver/calls"
+    httpx.post(f"{receiver.url}/a%00b", content="code=N", headers=FORM)
+    assert httpx.get(f"{base}?path=%2Fa%00*").status_code == 200
+    many = [("param", f"p{i}:v") for i in range(21)]
+    answer = httpx.get(base, params=many)
+    assert answer.status_code == 400 and "'param'" in answer.json()["error"]["message"]
+    assert httpx.get(base, params=many[:20]).status_code == 200
