@@ -6,6 +6,7 @@ import base64
 import concurrent.futures
 import os
 import threading
+import time
 
 import httpx
 import pytest
@@ -90,10 +91,12 @@ def test_per_path_status_and_delay(db_url: str) -> None:
     with running_receiver(settings) as receiver, receiver.client() as client:
         assert httpx.post(f"{receiver.url}/fail", content=b"a").status_code == 500
         assert httpx.post(f"{receiver.url}/ok", content=b"a").status_code == 204
-        client.set_responses([{"path": "/hooks/*", "status": 503, "delay": 0.05}])
+        client.set_responses([{"path": "/hooks/*", "status": 503, "delay": 0.3}])
+        started = time.monotonic()
         assert httpx.get(f"{receiver.url}/hooks/a").status_code == 503
+        assert time.monotonic() - started >= 0.3  # the delay was applied (a lower bound only)
         assert httpx.post(f"{receiver.url}/fail", content=b"a").status_code == 204
-        assert client.responses() == [{"path": "/hooks/*", "status": 503, "delay": 0.05}]
+        assert client.responses() == [{"path": "/hooks/*", "status": 503, "delay": 0.3}]
         with pytest.raises(ReceiverError) as caught:
             client.set_responses([{"path": "/x", "status": 42}])
         assert caught.value.status == 400
