@@ -6,6 +6,7 @@ import base64
 import concurrent.futures
 import os
 import threading
+import time
 
 import httpx
 import pytest
@@ -90,10 +91,12 @@ def test_per_path_status_and_delay(db_url: str) -> None:
     with running_receiver(settings) as receiver, receiver.client() as client:
         assert httpx.post(f"{receiver.url}/fail", content=b"a").status_code == 500
         assert httpx.post(f"{receiver.url}/ok", content=b"a").status_code == 204
-        client.set_responses([{"path": "/hooks/*", "status": 503, "delay": 0.05}])
+        client.set_responses([{"path": "/hooks/*", "status": 503, "delay": 0.3}])
+        started = time.monotonic()
         assert httpx.get(f"{receiver.url}/hooks/a").status_code == 503
+        assert time.monotonic() - started >= 0.3  # the delay was applied (a lower bound only)
         assert httpx.post(f"{receiver.url}/fail", content=b"a").status_code == 204
-        assert client.responses() == [{"path": "/hooks/*", "status": 503, "delay": 0.05}]
+        assert client.responses() == [{"path": "/hooks/*", "status": 503, "delay": 0.3}]
         with pytest.raises(ReceiverError) as caught:
             client.set_responses([{"path": "/x", "status": 42}])
         assert caught.value.status == 400
@@ -222,3 +225,15 @@ def test_admin_token_protects_api_and_page(db_url: str) -> None:
         assert (
             httpx.post(f"{receiver.url}/hook", content=b"x").status_code == 204
         )  # recording is open
+
+
+def test_hostile_filters_are_answered_not_500(receiver: RunningReceiver) -> None:
+    """Found by fuzzing: a NUL in a path pattern (PostgreSQL text cannot hold it) and thousands
+    of param filters (one subquery each) were 500s or ran for minutes."""
+    base = f"{receiver.url}/__receiver/calls"
+    httpx.post(f"{receiver.url}/a%00b", content="code=N", headers=FORM)
+    assert httpx.get(f"{base}?path=%2Fa%00*").status_code == 200
+    many = [("param", f"p{i}:v") for i in range(21)]
+    answer = httpx.get(base, params=many)
+    assert answer.status_code == 400 and "'param'" in answer.json()["error"]["message"]
+    assert httpx.get(base, params=many[:20]).status_code == 200

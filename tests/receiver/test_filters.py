@@ -40,6 +40,9 @@ def test_times_are_iso_8601() -> None:
         ([("callback", "maybe")], "callback"),
         ([("after", "1"), ("after", "2")], "after"),
         ([("colour", "red")], "colour"),
+        ([("limit", "1_0")], "limit"),
+        ([("after", "\u0661\u0662")], "after"),  # Arabic-Indic digits: int() takes them
+        ([("param", f"p{i}:v") for i in range(21)], "param"),
     ],
 )
 def test_bad_filters_name_the_parameter(items: list[tuple[str, str]], parameter: str) -> None:

@@ -58,3 +58,10 @@ def test_wait_after_cursor_json(receiver: RunningReceiver) -> None:
 def test_bad_filter_is_a_readable_error(receiver: RunningReceiver) -> None:
     code, out = _run("calls", "list", "--receiver", receiver.url, "--since", "nope")
     assert code == 2 and "since" in out
+
+
+def test_receiver_help_documents_the_body_bounds() -> None:
+    code, out = _run("receiver", "--help")
+    assert code == 0 and "--body-timeout" in out and "408" in out and "--max-body-bytes" in out
+    code, out = _run("receiver", "--body-timeout", "0", "--port", "0")
+    assert code == 2 and "--body-timeout" in out

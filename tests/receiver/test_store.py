@@ -22,10 +22,15 @@ def test_schema_comes_from_alembic_in_its_own_version_table(fresh_db_url: str) -
     upgrade_schema(engine)
     upgrade_schema(engine)  # idempotent: a restart runs it again
     names = set(inspect(engine).get_table_names())
-    assert {"receiver_calls", "receiver_call_params", VERSION_TABLE} <= names
+    assert {
+        "receiver_calls",
+        "receiver_call_params",
+        "receiver_response_rules",
+        VERSION_TABLE,
+    } <= names
     assert "alembic_version" not in names  # the mock's own version table stays free
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0002"
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0003"
     engine.dispose()
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from uniqodo_mock.cli import cli
 from uniqodo_mock.receiver.responses import ResponseRule, parse_rule
 from uniqodo_mock.receiver.settings import (
+    DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_RECEIVER_DB_URL,
     ReceiverSettings,
@@ -55,12 +56,21 @@ def _is_loopback(host: str) -> bool:
     help="Larger bodies get 413; the call is recorded without its body.",
 )
 @click.option(
+    "--body-timeout",
+    default=DEFAULT_BODY_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=3600),
+    help="Seconds a request body may take to arrive after its headers; slower bodies get 408 "
+    "and their connection is closed (the call is recorded without its body).",
+)
+@click.option(
     "--respond",
     "responses",
     multiple=True,
     callback=_rules,
     metavar="PATH=STATUS[:DELAY]",
-    help="Answer PATH with STATUS after DELAY seconds, e.g. /hook=500 or /slow=204:2.5.",
+    help="Answer PATH with STATUS after DELAY seconds, e.g. /hook=500 or /slow=204:2.5. "
+    "Replaces the rules stored in the database, for every receiver sharing it.",
 )
 @click.option(
     "--admin-token",
@@ -79,6 +89,7 @@ def receiver(
     port: int,
     db_url: str,
     max_body_bytes: int,
+    body_timeout: float,
     responses: tuple[ResponseRule, ...],
     admin_token: str | None,
     log_level: str,
@@ -88,6 +99,9 @@ def receiver(
     \b
     QA page:  http://HOST:PORT/__receiver/
     API:      http://HOST:PORT/__receiver/calls  (see openapi/receiver.yaml)
+
+    Response rules (--respond, PUT /__receiver/responses) are stored in the database: every
+    receiver sharing it answers the same, and they last across restarts.
     """
     import uvicorn
 
@@ -100,11 +114,21 @@ def receiver(
             err=True,
         )
     settings = ReceiverSettings(
-        db_url=db_url, max_body_bytes=max_body_bytes, responses=responses, admin_token=admin_token
+        db_url=db_url,
+        max_body_bytes=max_body_bytes,
+        body_timeout=body_timeout,
+        responses=responses,
+        admin_token=admin_token,
     )
     app = create_receiver_app(settings)
     shown = make_url(db_url).render_as_string(hide_password=True)
     click.echo(f"receiver on http://{host}:{port}/  (QA page: /__receiver/, db: {shown})", err=True)
+    rules = app.state.receiver.responses.read()
+    if rules:
+        answers = ", ".join(
+            f"{r.path}={r.status}" + (f":{r.delay:g}" if r.delay else "") for r in rules
+        )
+        click.echo(f"response rules in force (stored in the database): {answers}", err=True)
     uvicorn.run(
         app,
         host=host,

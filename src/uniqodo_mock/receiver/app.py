@@ -41,6 +41,7 @@ from uniqodo_mock.receiver.recorder import RecorderApp
 from uniqodo_mock.receiver.responses import ResponseRule
 from uniqodo_mock.receiver.service import Receiver
 from uniqodo_mock.receiver.settings import ReceiverSettings
+from uniqodo_mock.receiver.shared_responses import MAX_RULES
 from uniqodo_mock.specs import spec_path
 
 __all__ = ["create_receiver_app"]
@@ -59,10 +60,11 @@ _PAGE_HEADERS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -225,14 +227,39 @@ class _Api:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    async def _body(self, request: Request) -> bytes:
+        """The request body, within the same size and time bounds as recorded calls; a refused
+        body closes the connection (the client may still be sending)."""
+        limit, timeout = self.settings.max_body_bytes, self.settings.body_timeout
+        close = {"Connection": "close"}
+        too_large = ApiError(413, f"request body over the receiver's limit of {limit} bytes", close)
+        length = request.headers.get("content-length", "")
+        if length.isascii() and length.isdigit() and int(length) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(timeout):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise ApiError(
+                408, f"request body did not arrive within {timeout:g} seconds", close
+            ) from None
+        return b"".join(chunks)
+
     async def get_responses(self, request: Request) -> Response:
         self._no_extra(request)
-        return _json([rule.to_json() for rule in self.receiver.responses.rules])
+        rules = await _thread(self.receiver.responses.read)
+        return _json([rule.to_json() for rule in rules])
 
     async def put_responses(self, request: Request) -> Response:
         self._no_extra(request)
         try:
-            data = orjson.loads(await request.body())
+            data = orjson.loads(await self._body(request))
         except orjson.JSONDecodeError:
             raise ApiError(400, "the body is not JSON: send a list of rules") from None
         if not isinstance(data, list):
@@ -241,7 +268,9 @@ class _Api:
             rules = [ResponseRule.from_json(item) for item in data]
         except (ValueError, TypeError) as exc:
             raise ApiError(400, f"bad rule: {exc}") from None
-        self.receiver.responses.replace(rules)
+        if len(rules) > MAX_RULES:
+            raise ApiError(400, f"at most {MAX_RULES} rules, got {len(rules)}")
+        await _thread(self.receiver.responses.replace, rules)
         return _json([rule.to_json() for rule in rules])
 
 
@@ -313,7 +342,7 @@ def create_receiver_app(settings: ReceiverSettings | None = None) -> Starlette:
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return _error(exc.status, exc.message)
+        return _error(exc.status, exc.message, headers=exc.headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -6,9 +6,9 @@ Syntax (all optional, combined with AND):
 - ``path=/hook`` exact, or with ``*`` wildcards: ``path=/hooks/*``;
 - ``since=`` / ``until=`` ISO-8601 (``2024-05-01T10:00:00Z``, offset allowed; a naive time is
   UTC); ``since`` is inclusive, ``until`` exclusive;
-- ``param=NAME:VALUE`` (repeatable): some query, form or JSON field ``NAME`` equals ``VALUE``;
-  ``param=NAME`` alone: the field is present. Only the first ``:`` splits, so values may hold
-  colons (``param=redeemedAt:2015-05-29T10:39:17+0000``);
+- ``param=NAME:VALUE`` (repeatable, up to ``MAX_PARAM_FILTERS`` times): some query, form or
+  JSON field ``NAME`` equals ``VALUE``; ``param=NAME`` alone: the field is present. Only the
+  first ``:`` splits, so values may hold colons (``param=redeemedAt:2015-05-29T10:39:17+0000``);
 - ``callback=true|false``: looks like a Uniqodo callback; ``conforms=true|false``;
 - ``after=ID``: the cursor, calls with a greater id only; ``limit=N`` page size.
 """
@@ -22,7 +22,9 @@ from datetime import UTC, datetime
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "MAX_ID",
     "MAX_LIMIT",
+    "MAX_PARAM_FILTERS",
     "CallFilter",
     "FilterError",
     "parse_filter",
@@ -32,6 +34,10 @@ __all__ = [
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1
+# Each ``param`` filter is one EXISTS subquery: thousands of them overflow SQLite's expression
+# depth and take PostgreSQL's planner minutes. QA filters on a few fields.
+MAX_PARAM_FILTERS = 20
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _LEAP_SECOND = re.compile(r"(T\d{2}:\d{2}):60")
 _METHOD = re.compile(r"^[A-Za-z]{1,20}$")
 FILTER_KEYS = (
@@ -118,10 +124,10 @@ def _parse_bool(parameter: str, text: str) -> bool:
 
 
 def _parse_int(parameter: str, text: str, *, minimum: int, maximum: int | None = None) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise FilterError(parameter, f"{text!r} is not an integer") from None
+    # ASCII digits only: int() would also take "1_000" and other scripts' digits.
+    if not _INTEGER.match(text.strip()):
+        raise FilterError(parameter, f"{text!r} is not an integer")
+    value = int(text.strip())
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise FilterError(parameter, f"{value} is out of range (must be {bound})")
@@ -163,6 +169,8 @@ def parse_filter(
                     raise FilterError("method", f"{part!r} is not an HTTP method name")
                 methods.append(part.upper())
         elif key == "param":
+            if len(params) == MAX_PARAM_FILTERS:
+                raise FilterError("param", f"is given more than {MAX_PARAM_FILTERS} times")
             params.append(_parse_param(raw))
         elif key in values:
             raise FilterError(key, "is given more than once")

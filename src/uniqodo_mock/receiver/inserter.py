@@ -10,6 +10,9 @@ writer's CPU per call:
   parameter rows joined to the ids the calls got. The driver prepares the statement once.
 - SQLite: ``BEGIN IMMEDIATE``, ids assigned from ``max(id)`` under the write lock (what SQLite's
   rowid would assign), two ``executemany``, ``COMMIT``.
+- The receiver's writer also reads the shared response rules' row first (one small select per
+  batch, before the PostgreSQL statement, inside the SQLite transaction), which decides what
+  each call of the batch is answered (``shared_responses.py``).
 
 Ids are committed in increasing order even with several writers on one database (replicas,
 workers): PostgreSQL batches take a transaction advisory lock before drawing ids, SQLite's write
@@ -28,6 +31,7 @@ import orjson
 from sqlalchemy import Connection, Engine
 
 from uniqodo_mock.receiver.model import Param, RecordedCall
+from uniqodo_mock.receiver.shared_responses import SharedResponses
 from uniqodo_mock.receiver.tables import PARAM_NAME_MAX, PARAM_VALUE_MAX
 
 __all__ = ["RECHECK_AFTER_IDLE", "BatchInserter"]
@@ -110,10 +114,21 @@ def _index_entry(param: Param) -> tuple[str, str]:
 
 
 class BatchInserter:
-    """Inserts batches over one connection held between batches. One thread at a time."""
+    """Inserts batches over one connection held between batches. One thread at a time.
 
-    def __init__(self, engine: Engine, *, recheck_after_idle: float = RECHECK_AFTER_IDLE) -> None:
+    With ``responses``, each batch first reads the shared response rules over the same
+    connection (SQLite: in the batch's transaction) and sets the answer of every call that is
+    not refused, before it is stored."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        recheck_after_idle: float = RECHECK_AFTER_IDLE,
+        responses: SharedResponses | None = None,
+    ) -> None:
         self._engine = engine
+        self._responses = responses
         self._postgresql = engine.dialect.name == "postgresql"
         self._recheck_after_idle = recheck_after_idle
         self._conn: Connection | None = None
@@ -137,7 +152,7 @@ class BatchInserter:
         conn = self._connection()
         try:
             insert = self._insert_postgresql if self._postgresql else self._insert_sqlite
-            ids = insert(conn, records)
+            ids = insert(conn, records, self._responses)
         except BaseException:
             # The connection's state is unknown (broken, or mid-transaction): never reuse it.
             self._conn = None
@@ -160,24 +175,32 @@ class BatchInserter:
         return self._conn
 
     @staticmethod
-    def _insert_postgresql(conn: Connection, records: Sequence[RecordedCall]) -> list[int]:
-        batch = []
-        for record in records:
-            row: list[Any] = list(_row(record))
-            row[6] = base64.b64encode(record.body).decode("ascii")
-            row.append([_index_entry(p) for p in record.params])
-            batch.append(row)
+    def _insert_postgresql(
+        conn: Connection, records: Sequence[RecordedCall], responses: SharedResponses | None
+    ) -> list[int]:
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor:
+            if responses is not None:
+                responses.apply(cursor, records)
+            batch = []
+            for record in records:
+                row: list[Any] = list(_row(record))
+                row[6] = base64.b64encode(record.body).decode("ascii")
+                row.append([_index_entry(p) for p in record.params])
+                batch.append(row)
             cursor.execute(_PG_INSERT_BATCH, (orjson.dumps(batch).decode(),))
             return [row[0] for row in cursor.fetchall()]
 
     @staticmethod
-    def _insert_sqlite(conn: Connection, records: Sequence[RecordedCall]) -> list[int]:
+    def _insert_sqlite(
+        conn: Connection, records: Sequence[RecordedCall], responses: SharedResponses | None
+    ) -> list[int]:
         with conn.begin():  # BEGIN IMMEDIATE (store.engine): the write lock, held to COMMIT
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
+                if responses is not None:
+                    responses.apply(cursor, records)
                 first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM receiver_calls")
                 start = int(first.fetchone()[0])
                 ids = list(range(start, start + len(records)))

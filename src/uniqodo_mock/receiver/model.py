@@ -65,8 +65,12 @@ class Verdict:
 class RecordedCall:
     """Everything kept about one request. ``id`` is ``None`` until the store assigns one.
 
-    ``rejected`` marks a body over the size limit: it was answered 413 and its bytes were not
-    kept (``body`` is empty, ``body_size`` is what the client declared or sent before the cut).
+    ``rejected`` marks a refused body: over the size limit (answered 413) or not arrived within
+    the body timeout (answered 408). Its bytes were not kept (``body`` is empty, ``body_size``
+    is what the client declared or sent before the cut).
+
+    ``response_status`` and ``response_delay`` of a call that is not refused come from the
+    response rules, set by the writer when it stores the call; the delay is not stored.
     """
 
     method: str
@@ -83,6 +87,7 @@ class RecordedCall:
     params: list[Param] = field(default_factory=list)
     verdict: Verdict = field(default_factory=lambda: Verdict(False, None))
     id: int | None = None
+    response_delay: float = field(default=0.0, compare=False)
 
     def body_text(self) -> str | None:
         """The body as UTF-8 text, or ``None`` when it is not valid UTF-8 (binary)."""

@@ -1,7 +1,8 @@
 """The receiver's behaviour, independent of HTTP: record a call, find calls, wait for one.
 
 One ``Receiver`` per app instance, holding the engine, the store, the batch writer, the commit
-notifier, the callback contract and the per-path response rules.
+notifier, the callback contract and the per-path response rules (stored in the database, shared
+by every receiver on it).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from uniqodo_mock.receiver.migrations import upgrade_schema
 from uniqodo_mock.receiver.model import RecordedCall, Verdict
 from uniqodo_mock.receiver.notifier import Notifier
 from uniqodo_mock.receiver.parsing import parse_params
-from uniqodo_mock.receiver.responses import ResponseTable
+from uniqodo_mock.receiver.responses import DEFAULT_STATUS
 from uniqodo_mock.receiver.settings import ReceiverSettings
+from uniqodo_mock.receiver.shared_responses import SharedResponses
 from uniqodo_mock.receiver.store import CallStore
 from uniqodo_mock.receiver.writer import BatchWriter
 from uniqodo_mock.specs import load_spec
@@ -35,10 +37,16 @@ class Receiver:
         upgrade_schema(self.engine)
         self.store = CallStore(self.engine)
         self.notifier = Notifier()
+        # Rules given at start (``--respond``) replace the stored ones for every receiver on
+        # this database; without them the stored rules stay in force.
+        self.responses = SharedResponses(self.engine)
+        if settings.responses:
+            self.responses.replace(settings.responses)
         self.writer = BatchWriter(
-            BatchInserter(self.engine), on_commit=self.notifier.notify, batch_max=settings.batch_max
+            BatchInserter(self.engine, responses=self.responses),
+            on_commit=self.notifier.notify,
+            batch_max=settings.batch_max,
         )
-        self.responses = ResponseTable(settings.responses)
         spec = settings.spec if settings.spec is not None else load_spec(settings.spec_name)
         self.contract: CallbackContract = contract_from_spec(spec)
         self.closing = False
@@ -62,9 +70,10 @@ class Receiver:
         client: str | None,
         body_size: int,
         rejected: bool,
-        response_status: int,
+        response_status: int = DEFAULT_STATUS,
     ) -> RecordedCall:
-        """Parse and judge a request: the ``RecordedCall`` to store."""
+        """Parse and judge a request: the ``RecordedCall`` to store. The answer of a call that
+        is not refused is set from the response rules when it is stored (``record``)."""
         content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
         params = parse_params(query, content_type, body)
         verdict = (
@@ -95,7 +104,8 @@ class Receiver:
         )
 
     async def record(self, call: RecordedCall) -> int:
-        """Store ``call``; returns once it is committed."""
+        """Store ``call``; returns once it is committed, with ``call.response_status`` and
+        ``call.response_delay`` set from the rules in force when it was stored."""
         return await self.writer.submit(call)
 
     # -- reading ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _text(value: str) -> str:
 
 
 def _like_pattern(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = _text(pattern).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%")
 
 

@@ -22,7 +22,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["PARAM_NAME_MAX", "PARAM_VALUE_MAX", "call_params", "calls", "metadata"]
+__all__ = [
+    "PARAM_NAME_MAX",
+    "PARAM_VALUE_MAX",
+    "call_params",
+    "calls",
+    "metadata",
+    "response_rules",
+]
 
 PARAM_NAME_MAX = 100
 PARAM_VALUE_MAX = 400
@@ -62,4 +69,14 @@ call_params = Table(
     Column("name", String(PARAM_NAME_MAX), nullable=False),
     Column("value", String(PARAM_VALUE_MAX), nullable=False),
     Index("ix_receiver_call_params_name_value", "name", "value"),
+)
+
+# One row (id 1): the response rules every receiver on this database applies (migration r0003).
+response_rules = Table(
+    "receiver_response_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
 )
