@@ -56,5 +56,10 @@ def test_wait_after_cursor_json(receiver: RunningReceiver) -> None:
 
 
 def test_bad_filter_is_a_readable_error(receiver: RunningReceiver) -> None:
-    code, out = _run("calls", "list", "--receiver", receiver.url, "--since", "nope")
-    assert code == 2 and "since" in out
+    _register()
+    result = CliRunner().invoke(cli, ["calls", "list", "--receiver", receiver.url, "--since", "x"])
+    # The receiver refused the request (exit 1), and the one line says why.
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: calls list failed: the receiver at {receiver.url} refused ")
+    assert "(HTTP 400): " in line and "since" in line
