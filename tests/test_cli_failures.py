@@ -383,3 +383,21 @@ def test_an_output_file_that_cannot_be_written_is_refused_before_any_request(
         assert result.exit_code == 2
         # The codes were not issued: the whole pool is still there.
         assert _invoke(args).exit_code == 0
+
+
+def test_a_usage_error_is_one_line_pointing_at_the_help() -> None:
+    for args, line in (
+        (
+            ["codes", "export", "--count", "3"],
+            "Error: Missing option '--offer'; see `cli codes export --help`",
+        ),
+        (
+            ["admin", "faults", "add", "--rate-limit", "often"],
+            "Error: Invalid value for --rate-limit: expected N/S, e.g. 10/60; see "
+            "`cli admin faults add --help`",
+        ),
+        (["frobnicate"], "Error: No such command 'frobnicate'; see `cli --help`"),
+    ):
+        result = _invoke(args)
+        assert result.exit_code == 2
+        assert _one_line(result) == line

@@ -161,9 +161,9 @@ def contract(
       uniqodo-mock contract --isolate                 # against QA's `uniqodo-mock up`
       uniqodo-mock contract --url https://api.example.com --rate-limit 2/s
     """
-    from uniqodo_mock.cli.errors import EXIT_USAGE, CommandFailure
+    from uniqodo_mock.cli.errors import EXIT_UNREACHABLE, EXIT_USAGE, CommandFailure
     from uniqodo_mock.contract.guard import ContractRefused, guarded_run
-    from uniqodo_mock.contract.runner import run_contract
+    from uniqodo_mock.contract.runner import ContractStopped, run_contract
     from uniqodo_mock.contract.settings import ContractSettings
 
     settings = ContractSettings(
@@ -191,6 +191,12 @@ def contract(
             result = run_contract(settings, verbose=verbose)
     except ContractRefused as refusal:
         raise CommandFailure(f"contract: {refusal}", exit_code=EXIT_USAGE) from None
+    except ContractStopped as stopped:
+        what = " (--verbose shows schemathesis's report)" if not verbose else ""
+        raise CommandFailure(
+            f"contract: {stopped}{what}",
+            exit_code=EXIT_UNREACHABLE if stopped.loaded else EXIT_USAGE,
+        ) from None
     if result.ok:
         click.echo("contract: everything conforms")
     else:

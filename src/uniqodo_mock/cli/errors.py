@@ -244,9 +244,20 @@ def _client_error(error: Exception, ctx: click.Context) -> CommandFailure | None
     return None
 
 
+def _usage(error: click.UsageError) -> CommandFailure:
+    message = error.format_message().rstrip(".")
+    where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
+    return CommandFailure(f"{message}{where}", exit_code=error.exit_code)
+
+
 def explain(error: Exception, ctx: click.Context) -> CommandFailure | None:
     """The one-line failure for ``error``, or None when it is not a known client failure (a
     bug then shows its traceback)."""
+    if isinstance(error, click.UsageError) and not isinstance(
+        error, click.exceptions.NoArgsIsHelpError
+    ):
+        # A subcommand's usage error, in one line instead of click's usage block.
+        return _usage(error)
     if isinstance(error, click.ClickException):
         return None
     failure = _transport(error, ctx) or _client_error(error, ctx)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-import click
+from schemathesis.cli.events import LoadingFinished
 from schemathesis.engine import Status, events
 from schemathesis.engine.run import TESTING_PHASES, UNIT_PHASES, PhaseName
 
@@ -130,6 +130,9 @@ class ContractProgress:
         self.total = 0
         self.failed: set[str] = set()
         self.finished = False
+        self.loaded = False
+        # Why schemathesis stopped before the end (its FatalError), if it did.
+        self.fatal: BaseException | None = None
         self.started_phases: set[PhaseName] = set()
 
     # -- one phase ------------------------------------------------------------------------
@@ -139,9 +142,15 @@ class ContractProgress:
             return f"  {self.phase.value:<10} {self.done}/{self.total} operations"
         return f"  {self.phase.value:<10} {self.done} scenarios"
 
+    def _write(self, text: str) -> None:
+        # Not click.echo: inside schemathesis's run the current click context is its own,
+        # with --no-color, and click would strip the terminal's control sequences.
+        self.out.write(text)
+        self.out.flush()
+
     def _show_counter(self) -> None:
         if self.live:
-            click.echo(f"\r\x1b[2K{self._count_line()}", file=self.out, nl=False)
+            self._write(f"\r\x1b[2K{self._count_line()}")
 
     def _end_phase(self, status: Status) -> None:
         word = _STATUS_WORDS.get(status, str(status))
@@ -149,7 +158,7 @@ class ContractProgress:
             word = f"FAILED ({len(self.failed)} with failures)"
         line = f"{self._count_line():<40} {word}"
         if self.live:
-            click.echo(f"\r\x1b[2K{line}", file=self.out)
+            self._write(f"\r\x1b[2K{line}\n")
         else:
             self.echo(line)
         self.phase = None
@@ -170,8 +179,10 @@ class ContractProgress:
             self._show_counter()
         elif isinstance(event, events.PhaseFinished) and event.phase.name == self.phase:
             self._end_phase(event.status)
+        elif isinstance(event, LoadingFinished):
+            self.loaded = True
         elif isinstance(event, events.FatalError):
-            self.echo(f"contract: schemathesis stopped: {event.exception}")
+            self.fatal = event.exception
         elif isinstance(event, events.EngineFinished):
             self.finished = True
             self._report(ctx)

@@ -16,7 +16,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-import click
 import schemathesis
 from schemathesis import cli as st_extensions
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
@@ -27,7 +26,7 @@ from uniqodo_mock.contract.summary import OperationResult, read_junit, render_ta
 from uniqodo_mock.contract.values import inject_path_values
 from uniqodo_mock.specs import spec_path
 
-__all__ = ["ContractResult", "run_contract", "schemathesis_args"]
+__all__ = ["ContractResult", "ContractStopped", "run_contract", "schemathesis_args"]
 
 # The run in progress in this process; schemathesis creates its CLI handlers itself.
 _current: ContractProgress | None = None
@@ -43,6 +42,20 @@ class _Relay(st_extensions.EventHandler):  # type: ignore[misc, name-defined]
     def handle_event(self, ctx: Any, event: Any) -> None:
         if self.progress is not None:
             self.progress.handle(ctx, event)
+
+
+class ContractStopped(Exception):
+    """schemathesis stopped before the end: the spec could not be loaded (``loaded`` false),
+    or the run broke off (e.g. the deployment went away)."""
+
+    def __init__(self, spec: Path, loaded: bool, cause: BaseException | None) -> None:
+        reason = " ".join(str(cause or "no reason given").split())
+        if not loaded:
+            message = f"cannot load {spec} as an OpenAPI document: {reason}"
+        else:
+            message = f"the run stopped before the end: {reason}"
+        super().__init__(message)
+        self.loaded = loaded
 
 
 class ContractResult:
@@ -108,7 +121,9 @@ def run_contract(
     out = out or sys.stdout
 
     def echo(line: str) -> None:
-        click.echo(line, file=out)
+        # A plain write: click.echo would consult schemathesis's click context mid-run.
+        out.write(line + "\n")
+        out.flush()
 
     if settings.seed is None:
         # Chosen here, not by schemathesis, so that it is printed before the run starts.
@@ -146,9 +161,8 @@ def run_contract(
         finally:
             _current = None
             GLOBAL_HOOK_DISPATCHER.unregister(map_case)
-        if not progress.finished and not verbose:
-            echo("contract: the run did not finish; schemathesis said:")
-            echo(report.getvalue().strip() or "(nothing)")
+        if not progress.finished:
+            raise ContractStopped(spec, progress.loaded, progress.fatal)
         operations = read_junit(junit) if junit.exists() else []
     echo(render_table(operations))
     if not settings.redeems:
