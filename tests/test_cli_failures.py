@@ -362,8 +362,9 @@ def test_bad_lines_of_an_upload_are_listed_below_one_line(tmp_path: Path) -> Non
         result = _invoke(["codes", "import", "--url", url, "--offer", "7004", str(bad)])
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        f"Error: codes import failed: the mock at {url} answered 2 problems (error 330); nothing "
-        f"was imported: correct those lines of {bad} and import it again",
+        f"Error: codes import failed: the mock at {url} refused /__admin/offers/7004/codes (HTTP "
+        f"400, error 330) with 2 problems; nothing was imported: correct those lines of {bad} "
+        "and import it again",
         "  line 2: duplicate code 'X-1' (first on line 1)",
         "  line 4: duplicate code 'X-2' (first on line 3)",
     ]

@@ -219,7 +219,11 @@ def _client_error(error: Exception, ctx: click.Context) -> CommandFailure | None
             exit_code=EXIT_UNREACHABLE,
         )
     if isinstance(error, WaitTimeout):
-        return CommandFailure(f"timeout: {error.message}", exit_code=EXIT_FAILED)
+        return CommandFailure(
+            f"{error.message}: allow more time with --timeout, or check the filters (and "
+            "--after: without it only calls from now on count)",
+            exit_code=EXIT_FAILED,
+        )
     if isinstance(error, ReceiverError):
         return _refusal(ctx, error.url, error.status, [error.message])
     if isinstance(error, AdminError):
@@ -230,10 +234,14 @@ def _client_error(error: Exception, ctx: click.Context) -> CommandFailure | None
             hint = _VENDOR_HINTS.get((_what(ctx), code)) or _VENDOR_HINTS.get(code)
             advice = f"; {hint.format_map(_Params(ctx.params))}" if hint else ""
             if len(error.problems) > 1:
+                said = (
+                    f"answered {len(error.problems)} problems (error {code})"
+                    if error.status == 200
+                    else f"refused {_path(error.url)} (HTTP {error.status}, error {code}) with "
+                    f"{len(error.problems)} problems"
+                )
                 return CommandFailure(
-                    f"{_what(ctx)} failed: {_the(target)} answered {len(error.problems)} "
-                    f"problems (error {code}){advice}",
-                    details=error.problems,
+                    f"{_what(ctx)} failed: {_the(target)} {said}{advice}", details=error.problems
                 )
             if error.status == 200:  # a business failure, the vendor's way
                 said = f"answered error {code} ({message})"

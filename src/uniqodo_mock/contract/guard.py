@@ -48,10 +48,10 @@ def _subscriptions(admin: AdminClient, settings: ContractSettings) -> list[dict[
         if error.status in (404, 405):
             return None
         if error.status in (401, 403):
+            others = "" if settings.isolate else ", or --allow-callbacks to run without looking"
             raise ContractRefused(
                 f"cannot read the callback subscriptions of {settings.base_url} (HTTP "
-                f"{error.status}: it wants its admin token): pass --admin-token, or "
-                "--allow-callbacks to run without looking"
+                f"{error.status}: it wants its admin token): pass --admin-token{others}"
             ) from None
         raise
 
