@@ -106,11 +106,10 @@ def _expected_summary(notes: list[LinkNote]) -> str | None:
         others = sorted({why for why in whys if not why.startswith("error ")})
         reasons = []
         if errors:
-            reasons.append(
-                "after a business failure (" + ", ".join(w.split()[1] for w in errors) + ")"
-            )
+            numbers = ", ".join(w.split()[1] for w in errors)
+            reasons.append(f"the answer was a business failure: error {numbers}")
         reasons += others
-        parts.append(f"{name} had no {parameter} {' or '.join(reasons)}, {len(whys)}x")
+        parts.append(f"{name}: no {parameter} {len(whys)}x ({'; '.join(reasons)})")
     total = sum(len(whys) for whys in groups.values())
     return (
         f"stateful: {total} link step(s) not taken, as expected (a link has nothing to pass on "
