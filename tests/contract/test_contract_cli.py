@@ -72,6 +72,7 @@ def test_contract_passes_against_serve(tmp_path: Path) -> None:
     # Quiet and truthful: a line per phase, nothing that looks like a failure.
     for phase in ("examples", "coverage", "fuzzing", "stateful"):
         assert re.search(rf"^  {phase} .* ok$", output, re.MULTILINE), output
+    assert re.search(r"^\d+ generated test cases, 0 failed, in ", output, re.MULTILINE), output
     assert "Failed to extract" not in output and "curl" not in output
     assert not re.search(r"^(FAILED|ERROR)\b", output, re.MULTILINE), output
     # Only the reports that outlive the command are named, and they exist.

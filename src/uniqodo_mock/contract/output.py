@@ -185,6 +185,11 @@ class ContractProgress:
         elif isinstance(event, events.EngineFinished):
             self.finished = True
             self._report(ctx)
+            statistic = ctx.statistic
+            self.echo(
+                f"{statistic.total_cases} generated test cases, {statistic.total_failures} "
+                f"failed, in {event.running_time:.1f} s"
+            )
 
     # -- the end --------------------------------------------------------------------------
     def _report(self, ctx: Any) -> None:
