@@ -174,8 +174,8 @@ def _fake_uniqodo_mock(folder: Path) -> Path:
         ),
         (["receiver"], ["uniqodo-mock", "receiver", "--host", "0.0.0.0"]),
         (
-            ["contract", "--base-url", "http://127.0.0.1:8080", "--seed", "1"],
-            ["uniqodo-mock", "contract", "--base-url", "http://127.0.0.1:8080", "--seed", "1"],
+            ["contract", "--url", "http://127.0.0.1:8080", "--seed", "1"],
+            ["uniqodo-mock", "contract", "--url", "http://127.0.0.1:8080", "--seed", "1"],
         ),
         (["calls", "list"], ["uniqodo-mock", "calls", "list"]),
         (["sh", "-c", "echo a program"], ["a program"]),
@@ -368,7 +368,7 @@ def test_workflow_command_lines_are_accepted_by_the_cli() -> None:
     assert option(serve, "--port") == env["UNIQODO_MOCK_PORT"]
     _parses(_command("serve"), serve)
     contract = command_line(steps["Contract suite"]["run"], "contract")
-    assert option(contract, "--base-url") == env["UNIQODO_BASE_URL"]
+    assert option(contract, "--url") == env["UNIQODO_BASE_URL"]
     assert option(contract, "--seed") == "1"
     assert option(contract, "--junit-xml") == "reports/contract.xml"
     _parses(_command("contract"), contract)

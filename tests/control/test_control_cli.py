@@ -18,6 +18,12 @@ def run(mock: RunningMock, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def failure(mock: RunningMock, *args: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["admin", "--url", mock.url, *args])
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    return result.exit_code, result.stderr.splitlines()
+
+
 def test_clock_faults_journal_snapshot_from_the_shell(
     sqlite_mock: RunningMock, tmp_path: Path
 ) -> None:
@@ -33,8 +39,11 @@ def test_clock_faults_journal_snapshot_from_the_shell(
         f'#{rule_id}  applied 0x  {{"path": "/redeem/", "status": 503'
         in run(sqlite_mock, "faults")[1]
     )
-    code, out = run(sqlite_mock, "faults", "add", "--status", "42")
-    assert code == 1 and "status" in out
+    code, lines = failure(sqlite_mock, "faults", "add", "--status", "42")
+    assert code == 1 and lines == [
+        f"Error: admin faults add failed: the mock at {sqlite_mock.url} refused /__admin/faults "
+        "(HTTP 400, error 330: 'status' must be an HTTP status 200-599, got 42)"
+    ]
     code, out = run(sqlite_mock, "faults", "delete", rule_id)
     assert code == 0 and out.strip() == f"deleted fault rule #{rule_id}"
     assert f"#{rule_id} " not in run(sqlite_mock, "faults")[1]
@@ -44,6 +53,8 @@ def test_clock_faults_journal_snapshot_from_the_shell(
     assert code == 0 and "error 204 (unknown_code)" in out and "nearest=AB12E3GH" in out
     code, out = run(sqlite_mock, "journal", "--json", "--limit", "1")
     assert json.loads(out)[0]["code"] == "AB12E3GX"
+    code, out = run(sqlite_mock, "journal", "--json", "--until", "2000-01-01T00:00:00Z")
+    assert code == 0 and json.loads(out) == []
 
     target = tmp_path / "state.json"
     assert run(sqlite_mock, "snapshot", "--out", str(target))[0] == 0
@@ -52,6 +63,20 @@ def test_clock_faults_journal_snapshot_from_the_shell(
     assert code == 0 and out.startswith("restored ")
     broken = tmp_path / "broken.json"
     broken.write_text('{\n  "format": \n')
-    code, out = run(sqlite_mock, "restore", str(broken))
-    assert code == 2 and f"{broken}:3:" in out
+    code, lines = failure(sqlite_mock, "restore", str(broken))
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"Error: {broken}:3: ")
+    assert "not a JSON snapshot" in lines[0]
+    wrong = tmp_path / "wrong.json"
+    document = sqlite_mock.admin.snapshot()
+    document["tables"]["nonsense"] = []
+    document["tables"]["codes"][0]["issued_at"] = "soon"
+    wrong.write_text(json.dumps(document))
+    code, lines = failure(sqlite_mock, "restore", str(wrong))
+    # The mock lists every problem of the snapshot: one line each, below the failure's line.
+    assert code == 1 and lines == [
+        f"Error: admin restore failed: the mock at {sqlite_mock.url} refused /__admin/snapshot "
+        "(HTTP 400, error 330) with 2 problems",
+        "  tables.nonsense: no such table",
+        "  tables.codes[0].issued_at: not an ISO-8601 timestamp: 'soon'",
+    ]
     assert run(sqlite_mock, "reset")[0] == 0

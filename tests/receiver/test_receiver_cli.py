@@ -41,10 +41,16 @@ def test_list_show_export_clear(receiver: RunningReceiver) -> None:
 
 
 def test_wait_times_out_with_exit_1(receiver: RunningReceiver) -> None:
-    code, _ = _run(
-        "calls", "wait", "--receiver", receiver.url, "--timeout", "0.1", "--param", "code:NEVER"
+    _register()
+    result = CliRunner().invoke(
+        cli,
+        ["calls", "wait", "--receiver", receiver.url, "--timeout", "0.1", "--param", "code:NEVER"],
     )
-    assert code == 1
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: no matching call arrived within 0.1 seconds: allow more time with --timeout, or "
+        "check the filters (and --after: without it only calls from now on count)"
+    ]
 
 
 def test_wait_after_cursor_json(receiver: RunningReceiver) -> None:
@@ -56,8 +62,13 @@ def test_wait_after_cursor_json(receiver: RunningReceiver) -> None:
 
 
 def test_bad_filter_is_a_readable_error(receiver: RunningReceiver) -> None:
-    code, out = _run("calls", "list", "--receiver", receiver.url, "--since", "nope")
-    assert code == 2 and "since" in out
+    _register()
+    result = CliRunner().invoke(cli, ["calls", "list", "--receiver", receiver.url, "--since", "x"])
+    # The receiver refused the request (exit 1), and the one line says why.
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: calls list failed: the receiver at {receiver.url} refused ")
+    assert "(HTTP 400): " in line and "since" in line
 
 
 def test_receiver_help_documents_the_body_bounds() -> None:

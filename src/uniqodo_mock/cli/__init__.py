@@ -9,6 +9,7 @@ import importlib
 import click
 
 from uniqodo_mock import __version__
+from uniqodo_mock.cli.errors import UniqodoGroup
 
 __all__ = ["cli", "main"]
 
@@ -26,8 +27,10 @@ _COMMAND_MODULES = {
 }
 
 
-class _LazyGroup(click.Group):
+class _LazyGroup(UniqodoGroup):
     """A group whose commands are imported on first use."""
+
+    group_class = UniqodoGroup
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_COMMAND_MODULES})
@@ -46,10 +49,20 @@ class _LazyGroup(click.Group):
 def cli() -> None:
     """uniqodo-mock: the offline twin of the Uniqodo voucher-code API.
 
+    Every command that talks to a server takes the mock's address as --url (default
+    http://127.0.0.1:8080, env UNIQODO_MOCK_URL), the receiver's as --receiver (default
+    http://127.0.0.1:8090, env UNIQODO_MOCK_RECEIVER_URL) and a token as --admin-token (env
+    UNIQODO_MOCK_ADMIN_TOKEN). A failure is one line on standard error saying what failed and
+    what to do. Exit status: 0 done, 1 the server refused or failed the request, 2 bad usage,
+    3 the server could not be reached or did not answer as expected.
+
     \b
-    Start the mock and the callback receiver together:   uniqodo-mock up
-    Start only the mock:                                  uniqodo-mock serve
-    Check a fixture file:                                 uniqodo-mock fixtures check FILE
+    Examples:
+      uniqodo-mock up                          # the mock and the callback receiver together
+      uniqodo-mock serve --port 8080           # only the mock
+      uniqodo-mock fixtures check fixtures/default.yaml
+      uniqodo-mock calls list                  # the callbacks the receiver recorded
+      uniqodo-mock admin journal --code AB12E3GX
     """
 
 

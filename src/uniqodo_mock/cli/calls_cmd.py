@@ -1,44 +1,46 @@
 """``uniqodo-mock calls list|show|wait|clear|export``: QA's view of the receiver's recorded calls.
 
 Tables for a terminal by default, the API's JSON with ``--json``. Exit status: 0 on success, 1
-when ``wait`` timed out, 2 on a usage or receiver error.
+when ``wait`` timed out or the receiver refused the request, 2 on a usage error, 3 when the
+receiver cannot be reached (cli/errors.py).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 import orjson
 
 from uniqodo_mock.cli import cli
-from uniqodo_mock.receiver.client import (
-    DEFAULT_RECEIVER_URL,
-    ReceiverClient,
-    ReceiverError,
-    WaitTimeout,
+from uniqodo_mock.cli.options import (
+    admin_token_option,
+    output_option,
+    receiver_url_option,
+    request_timeout_option,
 )
+from uniqodo_mock.receiver.client import ReceiverClient
 
 __all__ = ["calls"]
 
 
 def _receiver_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--token",
-        envvar="UNIQODO_RECEIVER_TOKEN",
-        default=None,
-        help="The receiver's --admin-token.",
-    )(func)
-    return click.option(
-        "--receiver",
-        "receiver_url",
-        envvar="UNIQODO_RECEIVER_URL",
-        default=DEFAULT_RECEIVER_URL,
-        show_default=True,
-        help="Base URL of the receiver.",
-    )(func)
+    options = [
+        receiver_url_option(),
+        admin_token_option(
+            # UNIQODO_RECEIVER_TOKEN, the receiver's own variable, still wins when set.
+            envvars=("UNIQODO_RECEIVER_TOKEN", "UNIQODO_MOCK_ADMIN_TOKEN"),
+            help="The receiver's admin token, if it was started with one (env "
+            "UNIQODO_MOCK_ADMIN_TOKEN).",
+        ),
+        request_timeout_option(),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,13 +81,9 @@ def _filters(kw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _client(url: str, token: str | None) -> ReceiverClient:
-    return ReceiverClient(url, token=token)
-
-
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(2)
+def _client(url: str, token: str | None, timeout: float) -> ReceiverClient:
+    """The receiver's client; its failures become one line in cli/errors.py."""
+    return ReceiverClient(url, token=token, timeout=timeout)
 
 
 def _verdict(call: dict[str, Any]) -> str:
@@ -160,24 +158,47 @@ def _emit_json(data: Any) -> None:
 
 @cli.group()
 def calls() -> None:
-    """Inspect the callback receiver's recorded calls (see `uniqodo-mock receiver`)."""
+    """Inspect the callback receiver's recorded calls (see `uniqodo-mock receiver`).
+
+    \b
+    Examples:
+      uniqodo-mock calls list
+      uniqodo-mock calls wait --param code:AB12E3GH --timeout 20
+      uniqodo-mock calls export --format csv -o calls.csv
+    """
 
 
 @calls.command("list")
 @_receiver_options
 @_filter_options
-@click.option("--after", type=int, help="Cursor: calls with a greater id.")
-@click.option("--limit", type=int, default=100, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="The API's JSON page.")
+@click.option("--after", type=int, help="Cursor: only calls with a greater id.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="Most calls in the page; the rest: --after the last id shown.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON page.")
 def list_calls(
-    receiver_url: str, token: str | None, after: int | None, limit: int, as_json: bool, **kw: Any
+    receiver_url: str,
+    admin_token: str | None,
+    request_timeout: float,
+    after: int | None,
+    limit: int,
+    as_json: bool,
+    **kw: Any,
 ) -> None:
-    """List recorded calls, oldest first (newest last)."""
-    try:
-        with _client(receiver_url, token) as client:
-            page = client.list(after=after, limit=limit, **_filters(kw))
-    except (ReceiverError, OSError) as exc:
-        _fail(exc)
+    """List recorded calls, oldest first (newest last).
+
+    \b
+    Examples:
+      uniqodo-mock calls list
+      uniqodo-mock calls list --receiver http://127.0.0.1:8090 --callback --not-conforms
+      uniqodo-mock calls list --param code:AB12E3GH --json
+    """
+    with _client(receiver_url, admin_token, request_timeout) as client:
+        page = client.list(after=after, limit=limit, **_filters(kw))
     if as_json:
         _emit_json(page)
         return
@@ -189,14 +210,19 @@ def list_calls(
 @calls.command("show")
 @_receiver_options
 @click.argument("call_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
-def show_call(receiver_url: str, token: str | None, call_id: int, as_json: bool) -> None:
-    """Show one call: headers, fields, body, conformance."""
-    try:
-        with _client(receiver_url, token) as client:
-            call = client.show(call_id)
-    except (ReceiverError, OSError) as exc:
-        _fail(exc)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON of the call.")
+def show_call(
+    receiver_url: str, admin_token: str | None, request_timeout: float, call_id: int, as_json: bool
+) -> None:
+    """Show one call: headers, fields, body, conformance.
+
+    \b
+    Examples:
+      uniqodo-mock calls show 12
+      uniqodo-mock calls show 12 --json
+    """
+    with _client(receiver_url, admin_token, request_timeout) as client:
+        call = client.show(call_id)
     _print_call(call, as_json)
 
 
@@ -211,39 +237,51 @@ def _print_call(call: dict[str, Any], as_json: bool) -> None:
 @_receiver_options
 @_filter_options
 @click.option("--after", type=int, help="Also accept calls already stored after this id.")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a matching call; then exit 1.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON of the call.")
 def wait_call(
     receiver_url: str,
-    token: str | None,
+    admin_token: str | None,
+    request_timeout: float,
     after: int | None,
     timeout: float,
     as_json: bool,
     **kw: Any,
 ) -> None:
-    """Block until a matching call arrives; exit 1 on timeout."""
-    try:
-        with _client(receiver_url, token) as client:
-            call = client.wait(timeout, after=after, **_filters(kw))
-    except WaitTimeout as exc:
-        click.echo(f"timeout: {exc.message}", err=True)
-        sys.exit(1)
-    except (ReceiverError, OSError) as exc:
-        _fail(exc)
+    """Block until a matching call arrives; exit 1 on timeout.
+
+    \b
+    Examples:
+      uniqodo-mock calls wait --param code:AB12E3GH
+      uniqodo-mock calls wait --after 0 --param orderId:145789 --timeout 20 --json
+    """
+    with _client(receiver_url, admin_token, request_timeout) as client:
+        call = client.wait(timeout, after=after, **_filters(kw))
     _print_call(call, as_json)
 
 
 @calls.command("clear")
 @_receiver_options
 @_filter_options
-@click.option("--json", "as_json", is_flag=True)
-def clear_calls(receiver_url: str, token: str | None, as_json: bool, **kw: Any) -> None:
-    """Delete the matching calls (all of them without filters)."""
-    try:
-        with _client(receiver_url, token) as client:
-            deleted = client.clear(**_filters(kw))
-    except (ReceiverError, OSError) as exc:
-        _fail(exc)
+@click.option("--json", "as_json", is_flag=True, help='Print {"deleted": N} as JSON.')
+def clear_calls(
+    receiver_url: str, admin_token: str | None, request_timeout: float, as_json: bool, **kw: Any
+) -> None:
+    """Delete the matching calls (all of them without filters).
+
+    \b
+    Examples:
+      uniqodo-mock calls clear
+      uniqodo-mock calls clear --path /hook --until 2031-01-01T00:00:00Z
+    """
+    with _client(receiver_url, admin_token, request_timeout) as client:
+        deleted = client.clear(**_filters(kw))
     if as_json:
         _emit_json({"deleted": deleted})
     else:
@@ -254,26 +292,33 @@ def clear_calls(receiver_url: str, token: str | None, as_json: bool, **kw: Any) 
 @_receiver_options
 @_filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="File format: the API's JSON list, or one CSV row per call.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="File to write (default: standard output).",
-)
+@output_option("Write to FILE instead of standard output.")
 def export_calls(
-    receiver_url: str, token: str | None, fmt: str, output: str | None, **kw: Any
+    receiver_url: str,
+    admin_token: str | None,
+    request_timeout: float,
+    fmt: str,
+    output: Path | None,
+    **kw: Any,
 ) -> None:
-    """Export the matching calls as JSON or CSV."""
-    try:
-        with _client(receiver_url, token) as client:
-            data = client.export(fmt, **_filters(kw))
-    except (ReceiverError, OSError) as exc:
-        _fail(exc)
+    """Export the matching calls as JSON or CSV.
+
+    \b
+    Examples:
+      uniqodo-mock calls export -o calls.json
+      uniqodo-mock calls export --format csv --callback --since 2031-01-01T00:00:00Z > calls.csv
+    """
+    with _client(receiver_url, admin_token, request_timeout) as client:
+        data = client.export(fmt, **_filters(kw))
     if output:
-        with open(output, "wb") as handle:
-            handle.write(data)
+        output.write_bytes(data)
         click.echo(f"wrote {output}", err=True)
     else:
         sys.stdout.buffer.write(data)

@@ -32,14 +32,24 @@ def configure_logging(level: str) -> None:
 
 @contextlib.contextmanager
 def fail_on_fixture_error() -> Iterator[None]:
-    """A bad fixture file ends the command with its problems listed, never a traceback."""
+    """A bad fixture file ends the command with its problems (file:line: what), never a
+    traceback: one line for one problem, else a line per problem below the first."""
+    from uniqodo_mock.cli.errors import EXIT_USAGE, CommandFailure
+
     try:
         yield
     except FixtureError as error:
-        click.echo("The fixture file cannot be used:", err=True)
-        for problem in error.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(2) from None
+        problems = list(error.problems) or [str(error)]
+        advice = "fix the file (format: docs/fixtures.md)"
+        if len(problems) == 1:
+            raise CommandFailure(
+                f"the fixture file cannot be used: {problems[0]}; {advice}", exit_code=EXIT_USAGE
+            ) from None
+        raise CommandFailure(
+            f"the fixture file cannot be used ({len(problems)} problems); {advice}:",
+            exit_code=EXIT_USAGE,
+            details=problems,
+        ) from None
 
 
 def warn_if_exposed(host: str, admin_token: str | None) -> None:

@@ -15,13 +15,24 @@ __all__ = ["fixtures"]
 
 @cli.group()
 def fixtures() -> None:
-    """Fixture files: the mock's initial state (see docs/fixtures.md)."""
+    """Fixture files: the mock's initial state (see docs/fixtures.md).
+
+    \b
+    Examples:
+      uniqodo-mock fixtures check fixtures/default.yaml
+    """
 
 
 @fixtures.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
-    """Check fixture FILES; list every problem with its file, line and entry."""
+    """Check fixture FILES; list every problem with its file, line and entry.
+
+    \b
+    Examples:
+      uniqodo-mock fixtures check fixtures/default.yaml
+      uniqodo-mock fixtures check my-shop.yaml fixtures/features.yaml
+    """
     # Registers the check of the `faults:` section (as the mock does when it loads fixtures).
     import uniqodo_mock.control.fixture_faults  # noqa: F401
 

@@ -8,6 +8,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from uniqodo_mock.cli import cli
+from uniqodo_mock.cli.options import log_level_option
 from uniqodo_mock.receiver.responses import ResponseRule, parse_rule
 from uniqodo_mock.receiver.settings import (
     DEFAULT_BODY_TIMEOUT,
@@ -46,7 +47,8 @@ def _is_loopback(host: str) -> bool:
     envvar="UNIQODO_RECEIVER_DB",
     default=DEFAULT_RECEIVER_DB_URL,
     show_default=True,
-    help="Database URL: sqlite:///FILE or postgresql+psycopg://…",
+    help="Database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB "
+    "(env UNIQODO_RECEIVER_DB).",
 )
 @click.option(
     "--max-body-bytes",
@@ -74,16 +76,14 @@ def _is_loopback(host: str) -> bool:
 )
 @click.option(
     "--admin-token",
-    envvar="UNIQODO_RECEIVER_TOKEN",
+    # UNIQODO_RECEIVER_TOKEN, the receiver's own variable, still wins when set.
+    envvar=["UNIQODO_RECEIVER_TOKEN", "UNIQODO_MOCK_ADMIN_TOKEN"],
     default=None,
-    help="Protect /__receiver (API and page): Bearer header or ?token=.",
+    metavar="TOKEN",
+    help="Protect /__receiver (API and page): Bearer header or ?token= "
+    "(env UNIQODO_MOCK_ADMIN_TOKEN).",
 )
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@log_level_option()
 def receiver(
     host: str,
     port: int,
@@ -102,6 +102,12 @@ def receiver(
 
     Response rules (--respond, PUT /__receiver/responses) are stored in the database: every
     receiver sharing it answers the same, and they last across restarts.
+
+    \b
+    Examples:
+      uniqodo-mock receiver
+      uniqodo-mock receiver --port 8090 --db sqlite:///calls.db --respond /hook=500
+      uniqodo-mock receiver --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
     import uvicorn
 

@@ -16,6 +16,7 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
+from uniqodo_mock.cli.options import log_level_option, option
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["serve"]
@@ -57,8 +58,10 @@ __all__ = ["serve"]
     type=click.IntRange(1, 10_000_000),
     help="Requests the journal keeps per worker (GET /__admin/journal).",
 )
-@click.option(
-    "--max-body",
+@option(
+    "--max-body-bytes",
+    "max_body",
+    aliases=("--max-body",),
     default=1_048_576,
     show_default=True,
     type=click.IntRange(1),
@@ -78,10 +81,10 @@ __all__ = ["serve"]
     type=click.IntRange(1),
     help="SQLite: milliseconds a write waits for the lock before answering 503.",
 )
-@click.option(
+@option(
     "--answer-cache/--no-answer-cache",
-    "--read-memo/--no-read-memo",
     "answer_cache",
+    aliases=("--read-memo/--no-read-memo",),
     default=True,
     show_default=True,
     help="Reuse the answer of a repeated read-only request (GET /code of a known customer, "
@@ -96,12 +99,7 @@ __all__ = ["serve"]
     help="PostgreSQL: seconds a database call may take (connecting, waiting for a pooled "
     "connection or a lock) before the request gets 503 with Retry-After.",
 )
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@log_level_option()
 @callback_options
 def serve(
     host: str,
@@ -122,11 +120,18 @@ def serve(
 ) -> None:
     """Run the mock Uniqodo API on HOST:PORT.
 
+    The state lives in the database (--db, a SQLAlchemy URL; SQLite file by default) and
+    survives restarts. Fixtures are loaded only into an empty database, or over existing state
+    with --reset-fixtures. GET /__admin/health answers 200 once the mock is ready; the API's
+    Swagger UI is at /__admin/docs. To get redemption callbacks recorded too, use `uniqodo-mock
+    up`.
+
     \b
-    The state lives in the database (--db, a SQLAlchemy URL; SQLite file by default) and survives
-    restarts. Fixtures are loaded only into an empty database, or over existing state with
-    --reset-fixtures. GET /__admin/health answers 200 once the mock is ready; the API's Swagger
-    UI is at /__admin/docs.
+    Examples:
+      uniqodo-mock serve
+      uniqodo-mock serve --port 9000 --db sqlite:///state.db --fixtures fixtures/features.yaml
+      uniqodo-mock serve --db postgresql+psycopg://qa@127.0.0.1/uniqodo --workers 4
+      uniqodo-mock serve --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
     import uvicorn
 

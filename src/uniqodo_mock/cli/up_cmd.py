@@ -26,6 +26,7 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
+from uniqodo_mock.cli.options import log_level_option
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["receiver_db_beside", "up"]
@@ -130,7 +131,7 @@ async def _run(
         if guarded
         else ""
     )
-    token_arg = " --token TOKEN" if guarded else ""
+    token_arg = " --admin-token TOKEN" if guarded else ""
     click.echo(
         f"""
 uniqodo-mock is up
@@ -182,12 +183,7 @@ Ctrl-C stops both.
 @click.option(
     "--reset-fixtures", is_flag=True, help="Replace the database's state with the fixtures."
 )
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@log_level_option()
 @click.option(
     "--admin-token",
     envvar="UNIQODO_MOCK_ADMIN_TOKEN",
@@ -211,13 +207,15 @@ def up(
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
 
-    \b
     Every successful redemption is delivered as a form POST of code and orderId (the docs'
     example) to the receiver's /callback, through the mock's outbox (retried with backoff;
     see /__admin/deliveries). The subscription is created once and kept across restarts.
+
     \b
-    Example:
+    Examples:
+      uniqodo-mock up
       uniqodo-mock up --port 8080 --receiver-port 8090 --db sqlite:///state.db
+      uniqodo-mock up --fixtures fixtures/features.yaml --reset-fixtures
       uniqodo-mock up --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
     # connexion imports starlette's test client, which warns about httpx: noise in a banner.
@@ -259,11 +257,15 @@ def up(
             app = create_app(config)
         receiver_app = create_receiver_app(settings)
     except (ArgumentError, DBAPIError) as exc:
-        raise click.ClickException(f"cannot open the database: {exc}") from None
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise click.ClickException(
+            f"cannot open the database: {reason}; check --db and --receiver-db"
+        ) from None
     settle_startup_heap()
     try:
         asyncio.run(_run(app, receiver_app, host, port, receiver_port, log_level))
     except KeyboardInterrupt:
         pass
     except (OSError, DBAPIError) as exc:
-        raise click.ClickException(f"could not start: {exc}") from None
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise click.ClickException(f"could not start: {reason}") from None

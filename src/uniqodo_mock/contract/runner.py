@@ -1,33 +1,68 @@
 """Run schemathesis's own CLI engine in this process with our configuration.
 
 Its engine gives the phases (examples, coverage, fuzzing, stateful through the spec's links),
-every check, progress, seeds, rate limiting, JUnit and HAR reports, and a curl line for each
-failure; we add the keys/ids hook, the redeem guard and a per-operation summary table.
+every check, seeds, rate limiting, JUnit and HAR reports, and a curl line for each failure; we
+add the keys/ids hook, the redeem guard, our own quiet progress and report (output.py) and a
+per-operation summary table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import random
+import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import schemathesis
+from schemathesis import cli as st_extensions
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
+from uniqodo_mock.contract.output import ContractProgress
 from uniqodo_mock.contract.settings import REDEEM_OPERATION, ContractSettings
 from uniqodo_mock.contract.summary import OperationResult, read_junit, render_table
 from uniqodo_mock.contract.values import inject_path_values
 from uniqodo_mock.specs import spec_path
 
-__all__ = ["ContractResult", "run_contract", "schemathesis_args"]
+__all__ = ["ContractResult", "ContractStopped", "run_contract", "schemathesis_args"]
+
+# The run in progress in this process; schemathesis creates its CLI handlers itself.
+_current: ContractProgress | None = None
+
+
+@st_extensions.handler()
+class _Relay(st_extensions.EventHandler):  # type: ignore[misc, name-defined]
+    """Hands schemathesis's events to the contract run that started it (inert otherwise)."""
+
+    def __init__(self, *_args: Any, **_params: Any) -> None:
+        self.progress = _current
+
+    def handle_event(self, ctx: Any, event: Any) -> None:
+        if self.progress is not None:
+            self.progress.handle(ctx, event)
+
+
+class ContractStopped(Exception):
+    """schemathesis stopped before the end: the spec could not be loaded (``loaded`` false),
+    or the run broke off (e.g. the deployment went away)."""
+
+    def __init__(self, spec: Path, loaded: bool, cause: BaseException | None) -> None:
+        reason = " ".join(str(cause or "no reason given").split())
+        if not loaded:
+            message = f"cannot load {spec} as an OpenAPI document: {reason}"
+        else:
+            message = f"the run stopped before the end: {reason}"
+        super().__init__(message)
+        self.loaded = loaded
 
 
 class ContractResult:
-    def __init__(self, exit_code: int, operations: list[OperationResult], junit: Path) -> None:
+    def __init__(self, exit_code: int, operations: list[OperationResult], seed: int) -> None:
         self.exit_code = exit_code
         self.operations = operations
-        self.junit = junit
+        self.seed = seed
 
     @property
     def ok(self) -> bool:
@@ -62,7 +97,7 @@ def schemathesis_args(settings: ContractSettings, junit: Path) -> list[str]:
         settings.report_dir.mkdir(parents=True, exist_ok=True)
         formats.append("har")
         args += ["--report-dir", str(settings.report_dir)]
-        args += ["--report-har-path", str(settings.report_dir / "contract.har")]
+        args += ["--report-har-path", str(har_path(settings.report_dir))]
     args += ["--report", ",".join(formats)]
     if not settings.redeems:
         args += ["--exclude-operation-id", REDEEM_OPERATION]
@@ -71,11 +106,35 @@ def schemathesis_args(settings: ContractSettings, junit: Path) -> list[str]:
     return args
 
 
-def run_contract(settings: ContractSettings, echo: Callable[[str], Any] = print) -> ContractResult:
-    """Run the suite; schemathesis prints its progress and failures (with curl lines) as it
-    goes, then we print one row per operation."""
+def har_path(report_dir: Path) -> Path:
+    return report_dir / "contract.har"
+
+
+def run_contract(
+    settings: ContractSettings, out: TextIO | None = None, *, verbose: bool = False
+) -> ContractResult:
+    """Run the suite, printing a line per phase, the failures (with curl lines), then one row
+    per operation. ``verbose``: schemathesis's own report as well."""
+    global _current
     from schemathesis.cli import schemathesis as st_cli
 
+    out = out or sys.stdout
+
+    def echo(line: str) -> None:
+        # A plain write: click.echo would consult schemathesis's click context mid-run.
+        out.write(line + "\n")
+        out.flush()
+
+    if settings.seed is None:
+        # Chosen here, not by schemathesis, so that it is printed before the run starts.
+        settings.seed = random.SystemRandom().randrange(2**31)
+    spec = settings.spec or spec_path("uniqodo.yaml")
+    echo(
+        f"contract: {settings.base_url} against {spec.name}: seed {settings.seed}, at most "
+        f"{settings.max_examples} examples per operation and phase"
+        + ("" if settings.redeems else ", without redeeming")
+    )
+    progress = ContractProgress(out, echo)
     with tempfile.TemporaryDirectory(prefix="uqm-contract-") as tmp:
         junit = settings.junit_xml or Path(tmp) / "junit.xml"
         junit.parent.mkdir(parents=True, exist_ok=True)
@@ -84,27 +143,42 @@ def run_contract(settings: ContractSettings, echo: Callable[[str], Any] = print)
             return inject_path_values(settings, case)
 
         schemathesis.hook(map_case)
+        report = io.StringIO()
+        _current = progress
         try:
-            try:
-                config = Path(tmp) / "schemathesis.toml"
-                # No crash cache: runs are reproducible from --seed alone, and nothing is
-                # written into the caller's working directory.
-                config.write_text("[cache]\nenabled = false\n")
-                args = ["--config-file", str(config), *schemathesis_args(settings, junit)]
-                st_cli.main(args=args, standalone_mode=False)
-                code = 0
-            except SystemExit as exc:
-                code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+            config = Path(tmp) / "schemathesis.toml"
+            # No crash cache: runs are reproducible from --seed alone, and nothing is
+            # written into the caller's working directory.
+            config.write_text("[cache]\nenabled = false\n")
+            args = ["--config-file", str(config), *schemathesis_args(settings, junit)]
+            quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(report)
+            with quiet:
+                try:
+                    st_cli.main(args=args, standalone_mode=False)
+                    code = 0
+                except SystemExit as exc:
+                    code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
         finally:
+            _current = None
             GLOBAL_HOOK_DISPATCHER.unregister(map_case)
+        if not progress.finished:
+            raise ContractStopped(spec, progress.loaded, progress.fatal)
         operations = read_junit(junit) if junit.exists() else []
-        echo(render_table(operations))
-        if not settings.redeems:
-            echo(
-                f"not redeemed: {settings.base_url} is not local (pass --allow-redeem to "
-                "include the redeem operation)"
-            )
-        result = ContractResult(code, operations, junit)
-        if not operations:
-            result.exit_code = result.exit_code or 1
-        return result
+    echo(render_table(operations))
+    if not settings.redeems:
+        echo(
+            f"not redeemed: {settings.base_url} is not local (pass --allow-redeem to "
+            "include the redeem operation)"
+        )
+    # Only the reports that outlive the command.
+    written = []
+    if settings.junit_xml is not None and settings.junit_xml.exists():
+        written.append(f"JUnit {settings.junit_xml}")
+    if settings.report_dir is not None and har_path(settings.report_dir).exists():
+        written.append(f"HAR {har_path(settings.report_dir)}")
+    if written:
+        echo("reports: " + ", ".join(written))
+    result = ContractResult(code, operations, settings.seed)
+    if not operations:
+        result.exit_code = result.exit_code or 1
+    return result

@@ -56,6 +56,11 @@ class ContractSettings:
     junit_xml: Path | None = None
     report_dir: Path | None = None
     workers: int = 1
+    # The mock's admin token: to read its callback subscriptions and, with ``isolate``, to
+    # save and restore its state (guard.py).
+    admin_token: str | None = None
+    isolate: bool = False
+    allow_callbacks: bool = False
 
     @property
     def local(self) -> bool:

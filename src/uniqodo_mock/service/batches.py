@@ -63,7 +63,11 @@ class CodeBatches:
             if not picked:
                 left = repo.code_remaining(conn, offer.id)
                 raise VendorError(
-                    "sold_out", f"offer {offer.id} has {left} unissued codes, {count} were asked"
+                    "sold_out",
+                    f"offer {offer.id} has {left} unissued codes, {count} were asked",
+                    # The admin answer says what happened: a batch is all or nothing.
+                    message=f"Offer {offer.id} has {left} unissued codes left and {count} "
+                    "were asked; nothing was issued.",
                 )
         return write_codes_csv(picked, offer.id)
 
