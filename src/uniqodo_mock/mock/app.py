@@ -15,6 +15,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.spec import Specification
+from starlette.middleware.cors import CORSMiddleware
 
 from uniqodo_mock.heap import settle_startup_heap
 from uniqodo_mock.mock.admin import AdminApi
@@ -94,7 +95,15 @@ def create_app(
     shapes = PathShapes(load_spec("uniqodo.yaml"))
     catalogue_of = lambda: runtime.service.catalogue  # noqa: E731 - the catalogue in force
     # Middlewares, outermost first (each add goes just inside the previous one):
-    # the admin token guards all of /__admin (the docs too) ...
+    # cross-origin calls (a shop's page calling the API with fetch) are answered for any origin ...
+    app.add_middleware(
+        CORSMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+    )
+    # ... the admin token guards all of /__admin (the docs too) ...
     app.add_middleware(
         AdminTokenMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -10,7 +10,8 @@ exactly what the controls would: adopt the shared clock and journal the request 
 same fields.
 
 It steps aside — the request then takes the full stack — whenever an API fault rule could
-apply to the request (so fault rules are decided in one place, ``mock/control.py``), and for
+apply to the request (so fault rules are decided in one place, ``mock/control.py``), for a
+browser's cross-origin request (the CORS headers are added in the full stack), and for
 anything the fast path does not certainly answer as connexion would.
 """
 
@@ -34,6 +35,11 @@ __all__ = ["HotLane"]
 _RETRY_AFTER = (b"retry-after", b"1")
 
 
+def _is_cross_origin(scope: dict[str, Any]) -> bool:
+    """A browser's cross-origin request (it sends ``Origin``)."""
+    return any(name == b"origin" for name, _ in scope["headers"])
+
+
 class HotLane:
     """An ASGI app: the hot routes answered here, everything else passed to ``app``."""
 
@@ -54,7 +60,8 @@ class HotLane:
     def _answer(self, scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         fast_path = self.fast_path
         call = fast_path.match(scope)
-        if call is None:
+        if call is None or _is_cross_origin(scope):
+            # A cross-origin request gets its CORS headers in the full stack.
             return None
         runtime = self.runtime
         controls = runtime.controls
