@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import random
 import re
+import secrets
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -449,6 +450,28 @@ class MockService:
             }
         )
 
+    # -- affiliate conversion (the merchant tag, after a redemption) -----------------------
+    def record_conversion(self, redemption_key: str) -> Outcome:
+        """``GET /vcot/conversion``: the redemption tag reports the affiliate conversion of a
+        redemption the mock answered. Answers the redemption's ``awc_token``, made on the
+        first call and kept (later calls answer the same token)."""
+        with self.repo.write() as conn:
+            redemption = self.repo.redemption_by_key(conn, redemption_key)
+            if redemption is None:
+                raise VendorError(
+                    "unknown_code",
+                    f"no redemption has the redemption key {redemption_key!r}",
+                    parameter="redemptionKey",
+                    looked_up=redemption_key,
+                )
+            token = redemption.awc_token
+            if token is None:
+                # Conditional: a concurrent conversion of the same redemption may set it first.
+                self.repo.set_awc_token(conn, redemption.id, _new_awc_token())
+                kept = self.repo.redemption(conn, redemption.id)
+                token = kept.awc_token if kept is not None else None
+        return Outcome({"awc_token": token})
+
     def _queue_callbacks(self, conn: Connection, redemption: Any, now: datetime) -> None:
         rows = self.repo.subscriptions_for(conn)
         if not rows:
@@ -727,6 +750,11 @@ def _amount(text: str | None, name: str) -> float:
             message=f"Query parameter '{name}' must be a decimal number.",
         )
     return round_money(value)
+
+
+def _new_awc_token() -> str:
+    """The affiliate conversion token of a redemption (simulator: 32 random hex digits)."""
+    return secrets.token_hex(16)
 
 
 def _plain(value: float) -> int | float:

@@ -40,7 +40,7 @@ def test_contract_passes_against_serve(tmp_path: Path) -> None:
         )
     assert code == 0, output
     assert "everything conforms" in output
-    assert "11 operations, 11 conform, 0 do not" in output
+    assert "13 operations, 13 conform, 0 do not" in output
     hars = list((tmp_path / "har").glob("*.har"))
     assert hars and '"entries"' in hars[0].read_text()
     cases = list(ET.parse(junit).getroot().iter("testcase"))

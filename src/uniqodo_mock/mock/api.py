@@ -39,6 +39,8 @@ OPERATIONS = (
     "distributor_query",
     "embeddable_code",
     "user_code_enquiry",
+    "vcot_conversion",
+    "reporting_log",
 )
 
 
@@ -276,6 +278,22 @@ class VendorApi:
             params,
             api_key=merchant_key,
         )
+
+    # -- What the merchant's JavaScript tags call besides validate and redeem -----------------
+    async def vcot_conversion(self, **_: Any) -> Response:
+        """``GET /vcot/conversion``: the affiliate conversion of a redemption (its token)."""
+        params = self._query()
+        return self._answer(
+            "vcot_conversion",
+            lambda: self.service.record_conversion(params.get("redemptionKey", "")),
+            params,
+        )
+
+    async def reporting_log(self, **_: Any) -> Response:
+        """``GET /reporting/{advertiserId}/log``: the tags' error log. Kept only in the
+        request journal (the exchange's parameters); clients ignore the answer."""
+        params = self._query()
+        return self._answer("reporting_log", lambda: Outcome(None), params)
 
 
 def _offers_xml(json_body: bytes) -> bytes:

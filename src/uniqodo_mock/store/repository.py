@@ -462,6 +462,36 @@ class Repository:
         row = conn.execute(select(redemptions).where(redemptions.c.id == redemption_id)).first()
         return _redemption(row) if row else None
 
+    # -- merchant tags and affiliate conversions ------------------------------------------
+    def redemption_by_key(self, conn: Connection, redemption_key: str) -> Redemption | None:
+        """The redemption the mock answered with this ``redemption_key`` (fixture ones too)."""
+        row = conn.execute(
+            select(redemptions).where(redemptions.c.redemption_key == redemption_key).limit(1)
+        ).first()
+        return _redemption(row) if row else None
+
+    def set_awc_token(self, conn: Connection, redemption_id: int, token: str) -> bool:
+        """Keep ``token`` on the redemption unless it has one already (the first conversion
+        wins): one conditional UPDATE, so two concurrent conversions keep the same token."""
+        return (
+            conn.execute(
+                update(redemptions)
+                .where(redemptions.c.id == redemption_id, redemptions.c.awc_token.is_(None))
+                .values(awc_token=token)
+            ).rowcount
+            == 1
+        )
+
+    def merchant_tag_key(self, conn: Connection, merchant_id: int) -> str | None:
+        """The key a merchant's JavaScript tags use: a merchant-only key before one that is
+        also a distributor's, then the first in key order; None when the merchant has none."""
+        return conn.execute(
+            select(api_keys.c.key)
+            .where(api_keys.c.merchant_id == merchant_id)
+            .order_by(api_keys.c.distributor_id.is_not(None), api_keys.c.key)
+            .limit(1)
+        ).scalar_one_or_none()
+
     def redemptions_of_user(
         self, conn: Connection, offer_id: int, user_norm: str, code_ids: Sequence[int]
     ) -> list[Redemption]:
