@@ -29,6 +29,7 @@ from uniqodo_mock.mock.errors import install_error_handlers
 from uniqodo_mock.mock.fastpath import FastPath, FastPathMiddleware
 from uniqodo_mock.mock.hotlane import HotLane
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
+from uniqodo_mock.mock.merchant_tags import MerchantTagsMiddleware
 from uniqodo_mock.mock.paths import PathShapes
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.mock.validation import NamedParameterValidator
@@ -110,6 +111,10 @@ def create_app(
         token=runtime.config.admin_token,
     )
     app.add_middleware(DocsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # ... the merchant's JavaScript tags and the demo shop (before the demo page's /__demo) ...
+    app.add_middleware(
+        MerchantTagsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, runtime=runtime
+    )
     app.add_middleware(DemoMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # ... the test controls (journal, faults, shared clock) see every vendor request and every
     # rendered error, the fast path's included ...
