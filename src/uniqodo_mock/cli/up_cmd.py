@@ -138,6 +138,7 @@ uniqodo-mock is up
   Swagger UI:   {api}/__admin/docs
   Receiver:     {rec}/__receiver/   (callbacks POSTed to {mock_config.receiver_url})
   Deliveries:   {api}/__admin/deliveries{token_note}
+  Demo shop:    {api}/__demo/shop/   (the merchant tags: code link, basket, order confirmation)
 
 Try it: redeem the docs' code, then see the callback arrive
   curl '{api}/redeem/{_MERCHANT_KEY}/AB12E3GH/1?orderId=145789&orderValue=219.99'
