@@ -23,8 +23,9 @@ SHOP_ORIGIN = "http://shop.test:8000"
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    with mock_client(f"sqlite:///{tmp_path / 'state.db'}") as client:
+def client(db_url: str) -> Iterator[TestClient]:
+    """A mock on SQLite, then on PostgreSQL (tag ids and redemption keys are queries)."""
+    with mock_client(db_url) as client:
         yield client
 
 
@@ -132,6 +133,10 @@ def test_the_conversion_answers_a_token_kept_on_the_redemption(client: TestClien
     redeemed = redeem(client, email="affiliate-shopper@example.com")
     key = redeemed["data"]["redemption_key"]
     assert redeemed["data"]["awc_token"] is None  # made by the conversion, afterwards
+    query_path = f"/publisher/{MERCHANT_KEY}/query/user-redemption/{PROMOTION}"
+    user = {"userId": "affiliate-shopper@example.com"}
+    before = client.get(query_path, params=user).json()["data"]["redemption"]["records"]
+    assert [("awc_token" in r) for r in before] == [False]
     query = {"redemptionKey": key, "awcb": "https://affiliate.example/pixel?click=42"}
     first = client.get("/vcot/conversion", params={**query, "advertiserId": "1"})
     assert first.status_code == 200
@@ -143,10 +148,7 @@ def test_the_conversion_answers_a_token_kept_on_the_redemption(client: TestClien
     again = client.get("/vcot/conversion", params=query).json()
     assert again["data"]["awc_token"] == token
     # The redemption's record carries it now.
-    records = client.get(
-        f"/publisher/{MERCHANT_KEY}/query/user-redemption/{PROMOTION}",
-        params={"userId": "affiliate-shopper@example.com"},
-    ).json()["data"]["redemption"]["records"]
+    records = client.get(query_path, params=user).json()["data"]["redemption"]["records"]
     assert [(r["order_id"], r["awc_token"]) for r in records] == [("TAG-1", token)]
 
 

@@ -45,6 +45,10 @@ def test_wheel_carries_specs_and_fixtures_and_runs_outside_the_repo(tmp_path: Pa
         assert f"uniqodo_mock/_data/{product.parent.name}/{product.name}" in names
     # The precomputed basket-rule parser tables (without them every start builds them).
     assert "uniqodo_mock/core/rule_parser_tables.json" in names
+    # The merchant tags and the demo shop's pages.
+    static = REPO / "src" / "uniqodo_mock" / "mock" / "static"
+    for page in sorted(static.rglob("*.*")):
+        assert f"uniqodo_mock/mock/static/{page.relative_to(static)}" in names
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=env)
