@@ -99,7 +99,8 @@ def _load_template(name: str) -> str:
 def _unknown_tag(kind: str, tag_id: str) -> Response:
     # A script answered 404 is never run by the browser (it reports the failed load in its
     # console): the body only tells a human reading it why.
-    named = _json_for_script(tag_id).replace("*/", "*\\/")
+    shown = tag_id if len(tag_id) <= 140 else tag_id[:140] + "..."
+    named = _json_for_script(shown).replace("*/", "*\\/")
     body = (
         f"/* uniqodo-mock: no merchant has the {kind} tag id {named}: use a merchant id of the "
         "loaded fixtures or one of its API keys (docs/merchant-tags.md). */\n"
