@@ -43,13 +43,18 @@ def test_wheel_carries_specs_and_fixtures_and_runs_outside_the_repo(tmp_path: Pa
         *sorted((REPO / "fixtures").glob("*.yaml")),
     ):
         assert f"uniqodo_mock/_data/{product.parent.name}/{product.name}" in names
-    # The package's own data files: the error catalogue, the fixture format, the pages.
+    # The package's own data files: the error catalogue, the fixture format, the pages, the
+    # merchant tags and the demo shop.
     for data in (
         "uniqodo_mock/core/default_errors.yaml",
         "uniqodo_mock/fixtures/schema.yaml",
-        "uniqodo_mock/mock/static/docs.html",
     ):
         assert data in names, data
+    static = REPO / "src" / "uniqodo_mock" / "mock" / "static"
+    pages = sorted(static.rglob("*.*"))
+    assert static / "docs.html" in pages and static / "uqd-visit.js" in pages
+    for page in pages:
+        assert f"uniqodo_mock/mock/static/{page.relative_to(static)}" in names
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=env)

@@ -63,6 +63,10 @@ def test_up_delivers_the_docs_callback_to_its_receiver(tmp_path: Path) -> None:
     with uniqodo_up(db, tmp_path / "up.log") as (api, receiver):
         banner = (tmp_path / "up.log").read_text()
         assert f"{api}/__admin/docs" in banner and f"{receiver}/__receiver/" in banner
+        # The demo shop, linked from the banner, links the receiver's page for QA.
+        assert f"{api}/__demo/shop/" in banner
+        settings = httpx.get(f"{api}/__demo/shop/settings.json").json()
+        assert settings == {"receiverPage": f"{receiver}/__receiver/"}
         answer = httpx.get(f"{api}/redeem/{KEY}/AB12E3GH/1", params={"orderId": "145789"})
         assert answer.json()["result"] == "success"
         with ReceiverClient(receiver) as calls:

@@ -24,6 +24,7 @@ __all__ = [
     "AliasedOption",
     "Target",
     "admin_token_option",
+    "cors_options",
     "log_level_option",
     "mock_url_option",
     "output_option",
@@ -181,6 +182,42 @@ def admin_token_option(
         callback=_note_token,
         help=help,
     )
+
+
+def _origins(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.netloc or parts.path
+        ):
+            raise click.BadParameter(
+                f"{origin!r} is not an origin: give scheme://host[:port] (e.g. "
+                "http://localhost:3000), several separated by commas, or * for any",
+                param=param,
+            )
+    return origins or ("*",)
+
+
+def cors_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--cors-origins`` and ``--no-cors``: which pages of other origins may call the mock."""
+    command = click.option(
+        "--no-cors",
+        is_flag=True,
+        default=False,
+        help="Send no CORS headers: browsers then refuse pages of other origins the answers.",
+    )(command)
+    return click.option(
+        "--cors-origins",
+        default="*",
+        show_default=True,
+        envvar="UNIQODO_MOCK_CORS_ORIGINS",
+        metavar="ORIGINS",
+        callback=_origins,
+        help="Origins whose pages may call the API with fetch (CORS), separated by commas, "
+        "e.g. http://localhost:3000; * is any origin (env UNIQODO_MOCK_CORS_ORIGINS). The "
+        "admin API never answers other origins.",
+    )(command)
 
 
 def request_timeout_option(default: float = 30.0) -> Callable[[Any], Any]:

@@ -16,7 +16,7 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
-from uniqodo_mock.cli.options import log_level_option, option
+from uniqodo_mock.cli.options import cors_options, log_level_option, option
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["serve"]
@@ -100,6 +100,7 @@ __all__ = ["serve"]
     "connection or a lock) before the request gets 503 with Retry-After.",
 )
 @log_level_option()
+@cors_options
 @callback_options
 def serve(
     host: str,
@@ -116,6 +117,8 @@ def serve(
     answer_cache: bool,
     db_timeout: float,
     log_level: str,
+    cors_origins: tuple[str, ...],
+    no_cors: bool,
     **callback_kwargs: Any,
 ) -> None:
     """Run the mock Uniqodo API on HOST:PORT.
@@ -147,6 +150,7 @@ def serve(
         admin_token=admin_token,
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
+        cors_origins=() if no_cors else cors_origins,
         journal_size=journal_size,
         max_body_bytes=max_body,
         body_timeout=body_timeout,

@@ -26,7 +26,7 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
-from uniqodo_mock.cli.options import log_level_option
+from uniqodo_mock.cli.options import cors_options, log_level_option
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["receiver_db_beside", "up"]
@@ -139,6 +139,7 @@ uniqodo-mock is up
   Swagger UI:   {api}/__admin/docs
   Receiver:     {rec}/__receiver/   (callbacks POSTed to {mock_config.receiver_url})
   Deliveries:   {api}/__admin/deliveries{token_note}
+  Demo shop:    {api}/__demo/shop/   (the merchant tags: code link, basket, order confirmation)
 
 Try it: redeem the docs' code, then see the callback arrive
   curl '{api}/redeem/{_MERCHANT_KEY}/AB12E3GH/1?orderId=145789&orderValue=219.99'
@@ -192,6 +193,7 @@ Ctrl-C stops both.
     "(Authorization: Bearer TOKEN or ?token=; env UNIQODO_MOCK_ADMIN_TOKEN). Health checks "
     "and the receiver's callback endpoints stay open.",
 )
+@cors_options
 @callback_options
 def up(
     host: str,
@@ -203,6 +205,8 @@ def up(
     reset_fixtures: bool,
     log_level: str,
     admin_token: str | None,
+    cors_origins: tuple[str, ...],
+    no_cors: bool,
     **callback_kwargs: Any,
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
@@ -237,6 +241,7 @@ def up(
         reset_fixtures=reset_fixtures,
         dispatch_callbacks=deliver,
         dispatch_overrides=overrides,
+        cors_origins=() if no_cors else cors_origins,
         admin_token=admin_token,
     )
     for option, url in (("--db", db), ("--receiver-db", receiver_db)):

@@ -53,7 +53,7 @@ def offer_json(
 
 
 def redemption_json(redemption: Redemption, zone: ZoneInfo) -> dict[str, Any]:
-    return {
+    record = {
         "id": redemption.id,
         "offer_id": redemption.offer_id,
         "merchant_id": redemption.merchant_id,
@@ -67,6 +67,11 @@ def redemption_json(redemption: Redemption, zone: ZoneInfo) -> dict[str, Any]:
         "redeemed_at": format_iso_offset(redemption.redeemed_at, zone),
         "tags": list(redemption.tags),
     }
+    # Only once an affiliate conversion gave the redemption a token (simulator): a record
+    # without one stays exactly as the docs show it.
+    if redemption.awc_token is not None:
+        record["awc_token"] = redemption.awc_token
+    return record
 
 
 def _number(value: float) -> int | float:

@@ -39,6 +39,8 @@ OPERATIONS = (
     "distributor_query",
     "embeddable_code",
     "user_code_enquiry",
+    "vcot_conversion",
+    "reporting_log",
 )
 
 ServiceCall = Callable[[], Outcome]
@@ -180,6 +182,19 @@ class VendorApi:
         return await self.answer(
             request, lambda: self.service.user_code_enquiry(merchant_key, promotion, email)
         )
+
+    # -- What the merchant's JavaScript tags call besides validate and redeem -----------------
+    async def vcot_conversion(self, request: VendorRequest) -> Answer:
+        """``GET /vcot/conversion``: the affiliate conversion of a redemption (its token)."""
+        redemption_key = request.params.get("redemptionKey", "")
+        return await self.answer(
+            request, lambda: self.service.record_conversion(redemption_key), may_keep=False
+        )
+
+    async def reporting_log(self, request: VendorRequest) -> Answer:
+        """``GET /reporting/{advertiserId}/log``: the tags' error log, kept only in the request
+        journal (the exchange's parameters); clients ignore the answer."""
+        return self.render(request, Outcome(None))
 
 
 def _code_path(request: VendorRequest) -> tuple[str, str, int]:

@@ -4,9 +4,11 @@ API, at the root), ``openapi/admin.yaml`` (``/__admin``) and ``openapi/email.yam
 
 One path for every vendor request, through connexion's own middleware list (outermost first):
 
+    CrossOriginMiddleware  CORS for pages of other origins (mock/cors.py; not /__admin)
     connexion ServerErrorMiddleware (the last resort: a 500 in the envelope)
     AdminTokenMiddleware   /__admin needs the admin token, when one is set
     DocsMiddleware         Swagger UI and the specs, /__admin/docs
+    MerchantTagsMiddleware the merchant's JavaScript tags and the demo shop
     DemoMiddleware         the demo page, /__demo
     JournalMiddleware      every vendor request and what it was answered, into the journal
     connexion ExceptionMiddleware (ErrorRenderer: every failure rendered in the envelope)
@@ -45,6 +47,7 @@ from uniqodo_mock.mock.answer import Answer
 from uniqodo_mock.mock.answers import AnswerCache
 from uniqodo_mock.mock.api import VendorApi
 from uniqodo_mock.mock.auth import AdminTokenMiddleware
+from uniqodo_mock.mock.cors import CrossOriginMiddleware
 from uniqodo_mock.mock.demo import DemoMiddleware
 from uniqodo_mock.mock.docs import DocsMiddleware
 from uniqodo_mock.mock.email import EmailApi
@@ -52,6 +55,7 @@ from uniqodo_mock.mock.errors import ErrorRenderer
 from uniqodo_mock.mock.faults import FaultMiddleware
 from uniqodo_mock.mock.journal import JournalMiddleware
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
+from uniqodo_mock.mock.merchant_tags import MerchantTagsMiddleware
 from uniqodo_mock.mock.operations import VendorOperations
 from uniqodo_mock.mock.parameters import VendorParameters, VendorURIParsers
 from uniqodo_mock.mock.paths import PathShapes
@@ -117,9 +121,14 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
 
     config = runtime.config
     middlewares: list[Any] = [
+        # Outermost, so that even the last resort's 500 carries the CORS headers a page needs
+        # to read it.
+        partial(CrossOriginMiddleware, origins=config.cors_origins),
         partial(ServerErrorMiddleware, handler=renderer.unexpected),
         partial(AdminTokenMiddleware, token=config.admin_token),
         DocsMiddleware,
+        # Before the demo page's /__demo: the shop lives under /__demo/shop/.
+        partial(MerchantTagsMiddleware, runtime=runtime),
         DemoMiddleware,
         partial(JournalMiddleware, runtime=runtime),
         ExceptionMiddleware,

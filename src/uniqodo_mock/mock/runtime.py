@@ -9,7 +9,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,9 @@ class MockConfig:
     # Reuse the answers of repeated read-only requests while the database's data version says
     # nothing changed (mock/answers.py; SQLite only).
     answer_cache: bool = True
+    # Origins whose pages may call the mock with fetch (CORS, x-source: simulator): ("*",) any
+    # origin, as the platform answers browsers; () no CORS headers at all.
+    cors_origins: tuple[str, ...] = ("*",)
 
     @property
     def fixtures_path(self) -> Path:
@@ -81,23 +84,10 @@ class MockConfig:
     def export_to_environment(self) -> None:
         """Hand this configuration to the worker processes of ``serve --workers N``, which
         uvicorn's supervisor starts as new interpreters (``mock/workers.py``)."""
-        os.environ[_ENV] = json.dumps(
-            {
-                "db_url": self.db_url,
-                "fixtures": str(self.fixtures) if self.fixtures else None,
-                "admin_token": self.admin_token,
-                "dispatch_callbacks": self.dispatch_callbacks,
-                "receiver_url": self.receiver_url,
-                "dispatch": self.dispatch.to_mapping() if self.dispatch else None,
-                "dispatch_overrides": self.dispatch_overrides,
-                "journal_size": self.journal_size,
-                "max_body_bytes": self.max_body_bytes,
-                "body_timeout": self.body_timeout,
-                "db_busy_timeout_ms": self.db_busy_timeout_ms,
-                "db_timeout": self.db_timeout,
-                "answer_cache": self.answer_cache,
-            }
-        )
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        values["fixtures"] = str(self.fixtures) if self.fixtures else None
+        values["dispatch"] = self.dispatch.to_mapping() if self.dispatch else None
+        os.environ[_ENV] = json.dumps(values)
 
     @classmethod
     def from_environment(cls) -> MockConfig:
@@ -105,6 +95,8 @@ class MockConfig:
         fixtures = raw.pop("fixtures", None)
         dispatch = raw.pop("dispatch", None)
         dispatch = DispatchSettings(**dispatch) if dispatch else None
+        if "cors_origins" in raw:
+            raw["cors_origins"] = tuple(raw["cors_origins"])
         return cls(fixtures=Path(fixtures) if fixtures else None, dispatch=dispatch, **raw)
 
 

@@ -1,6 +1,6 @@
 """The mock's behaviour: each API operation over the store and the pure rules, one module per
 API group (``codes``, ``offers``, ``validation``, ``redemption``, ``queries``, ``enquiry``,
-``batches``).
+``conversions``, ``merchant_tags``, ``batches``).
 
 Imports no web framework: the connexion handlers (``uniqodo_mock.mock.api``) call these methods
 off the event loop and render their ``Outcome`` in the vendor's envelope.
@@ -14,7 +14,9 @@ from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.core.errors import ErrorCatalogue
 from uniqodo_mock.service.batches import CodeBatches
 from uniqodo_mock.service.codes import CodeIssuing
+from uniqodo_mock.service.conversions import Conversions
 from uniqodo_mock.service.enquiry import CodeEnquiry
+from uniqodo_mock.service.merchant_tags import MerchantTags, TagAccount
 from uniqodo_mock.service.offers import OfferListing
 from uniqodo_mock.service.queries import Queries
 from uniqodo_mock.service.redemption import Redemptions
@@ -23,7 +25,7 @@ from uniqodo_mock.service.validation import CodeValidation
 from uniqodo_mock.service.validation_context import ValidationCheck, ValidationContext
 from uniqodo_mock.store.repository import Repository
 
-__all__ = ["MockService", "Outcome", "ServiceSettings", "ValidationContext"]
+__all__ = ["MockService", "Outcome", "ServiceSettings", "TagAccount", "ValidationContext"]
 
 
 class MockService:
@@ -44,6 +46,8 @@ class MockService:
         self.redemptions = Redemptions(self.state)
         self.queries = Queries(self.state)
         self.enquiry = CodeEnquiry(self.state)
+        self.conversions = Conversions(self.state)
+        self.merchant_tags = MerchantTags(self.state)
         self.batches = CodeBatches(self.state)
 
     # -- what the operations share ------------------------------------------------------
@@ -104,6 +108,12 @@ class MockService:
 
     def user_code_enquiry(self, merchant_key: str, promotion_uuid: str, email: str) -> Outcome:
         return self.enquiry.user_code_enquiry(merchant_key, promotion_uuid, email)
+
+    def record_conversion(self, redemption_key: str) -> Outcome:
+        return self.conversions.record_conversion(redemption_key)
+
+    def tag_account(self, tag_id: str) -> TagAccount | None:
+        return self.merchant_tags.tag_account(tag_id)
 
     def import_codes(self, offer_id: int, data: bytes) -> int:
         return self.batches.import_codes(offer_id, data)

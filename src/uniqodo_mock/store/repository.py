@@ -650,8 +650,32 @@ class Repository:
         return _redemption_of(row._mapping) if row else None
 
     def redemption_by_key(self, conn: Connection, redemption_key: str) -> Redemption | None:
+        """The redemption the mock answered with this ``redemption_key`` (fixture ones too)."""
         row = _REDEMPTION_BY_KEY.first(conn, {"redemption_key": redemption_key})
         return _redemption_of(row) if row else None
+
+    # -- merchant tags and affiliate conversions ------------------------------------------
+    def set_awc_token(self, conn: Connection, redemption_id: int, token: str) -> bool:
+        """Keep ``token`` on the redemption unless it has one already (the first conversion
+        wins): one conditional UPDATE, so two concurrent conversions keep the same token."""
+        return (
+            conn.execute(
+                update(redemptions)
+                .where(redemptions.c.id == redemption_id, redemptions.c.awc_token.is_(None))
+                .values(awc_token=token)
+            ).rowcount
+            == 1
+        )
+
+    def merchant_tag_key(self, conn: Connection, merchant_id: int) -> str | None:
+        """The key a merchant's JavaScript tags use: a merchant-only key before one that is
+        also a distributor's, then the first in key order; None when the merchant has none."""
+        return conn.execute(
+            select(api_keys.c.key)
+            .where(api_keys.c.merchant_id == merchant_id)
+            .order_by(api_keys.c.distributor_id.is_not(None), api_keys.c.key)
+            .limit(1)
+        ).scalar_one_or_none()
 
     def redemptions_of_customer(
         self,
@@ -680,11 +704,6 @@ class Repository:
         ordered = sorted(found.values(), key=lambda row: (row["redeemed_at"], row["id"]))
         # A code's redemptions are of its offer; the filter keeps the answer exact regardless.
         return [_redemption_of(row) for row in ordered if row["offer_id"] == offer_id]
-
-    def set_awc_token(self, conn: Connection, redemption_id: int, token: str) -> None:
-        conn.execute(
-            update(redemptions).where(redemptions.c.id == redemption_id).values(awc_token=token)
-        )
 
     # -- callbacks ------------------------------------------------------------------------
     def subscriptions_for(self, conn: Connection) -> list[dict[str, Any]]:
