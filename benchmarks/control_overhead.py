@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from uniqodo_mock.control.journal import Journal, JournalEntry, JournalQuery
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import MERCHANT_KEY
+from uniqodo_mock.testing.mock import MERCHANT_KEY
 
 REQUESTS = 1000
 

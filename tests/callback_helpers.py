@@ -4,7 +4,6 @@ conditions with a deadline (never a fixed sleep)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 from uniqodo_mock.dispatch import DispatchSettings
 from uniqodo_mock.receiver.app import create_receiver_app
 from uniqodo_mock.receiver.settings import ReceiverSettings
+from uniqodo_mock.testing import wait_until
 
 MERCHANT_KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
 DISTRIBUTOR_102 = "64a287ae534cf1bd58f45f3e23de9d433caec669"
@@ -26,17 +26,6 @@ FAST = DispatchSettings(
 )
 
 T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def redeem(mock_http: Any, code: str, order_id: str, **params: str) -> dict[str, Any]:
@@ -86,7 +75,7 @@ def receiver_on_port(settings: ReceiverSettings, port: int) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    wait_for(lambda: server.started or not thread.is_alive(), what="receiver start")
+    wait_until(lambda: server.started or not thread.is_alive(), what="receiver start")
     assert server.started, "the receiver could not bind its port"
     try:
         yield f"http://127.0.0.1:{port}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
+from uniqodo_mock.testing.mock import running_mock
 
 __all__ = [
     "DIST",

@@ -10,7 +10,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
+from uniqodo_mock.testing.mock import running_mock
 
 ADMIN_SPEC = Path(__file__).resolve().parents[1] / "openapi" / "admin.yaml"
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.callback_helpers import FAST, deliveries, fields, issue, redeem
 
-from callback_helpers import FAST, deliveries, fields, issue, redeem, wait_for
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing import wait_until
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 
 @pytest.fixture
@@ -52,24 +53,24 @@ def test_delayed_delivery_is_overtaken_by_an_undelayed_one(wired) -> None:
     redeem(http, "AB12E3GH", "slow-1")
     other = issue(http, 1234, "fast@example.com")
     redeem(http, other, "fast-1")
-    wait_for(lambda: calls.count() == 2, what="both callbacks")
+    wait_until(lambda: calls.count() == 2, what="both callbacks")
     assert _codes_in_arrival_order(calls) == [other, "AB12E3GH"]
     # count 1: used up by that one delivery, so the rule is gone.
     assert rule["id"] not in [r["id"] for r in http.get("/__admin/faults").json()["faults"]]
-    wait_for(lambda: all(d["status"] == "delivered" for d in deliveries(http)), what="delivered")
+    wait_until(lambda: all(d["status"] == "delivered" for d in deliveries(http)), what="delivered")
 
 
 def test_duplicate_delivery_sends_the_same_delivery_id_twice(wired) -> None:
     http, calls = wired
     _fault(http, code="AB12E3GH", duplicate=True)
     redeem(http, "AB12E3GH", "dup-1")
-    wait_for(lambda: calls.count(param=["code:AB12E3GH"]) == 2, what="two deliveries")
+    wait_until(lambda: calls.count(param=["code:AB12E3GH"]) == 2, what="two deliveries")
     first, second = calls.iter_calls(after=0)
     assert fields(first) == fields(second)
     assert fields(first)["orderId"] == "dup-1"
     assert _delivery_id(first) == _delivery_id(second)
     # One delivery in the outbox, delivered once as far as its record goes.
-    [delivery] = wait_for(
+    [delivery] = wait_until(
         lambda: [d for d in deliveries(http) if d["status"] == "delivered"], what="delivered"
     )
     assert delivery["delivery_id"] == _delivery_id(first)
@@ -82,7 +83,7 @@ def test_out_of_order_delivery_waits_for_a_later_one(wired) -> None:
     redeem(http, "AB12E3GH", "first-1")
     later = issue(http, 1234, "later@example.com")
     redeem(http, later, "second-1")
-    wait_for(lambda: calls.count() == 2, timeout=30, what="both callbacks")
+    wait_until(lambda: calls.count() == 2, timeout=30, what="both callbacks")
     assert _codes_in_arrival_order(calls) == [later, "AB12E3GH"]
 
 
@@ -103,7 +104,7 @@ def test_a_held_delivery_survives_a_stop_and_goes_out_after_restart(tmp_path: Pa
             assert response.status_code == 201, response.text
             _fault(http, code="AB12E3GH", delay_ms=600_000)  # ten minutes
             redeem(http, "AB12E3GH", "held-1")
-            wait_for(lambda: mock.runtime.dispatcher._inflight, what="the delivery being held")
+            wait_until(lambda: mock.runtime.dispatcher._inflight, what="the delivery being held")
             mock.stop()  # must not wait out the hold
             assert not mock.thread.is_alive()
         # Restarted (fault rules are per process: none now): the delivery was kept and goes out.

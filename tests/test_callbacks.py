@@ -12,12 +12,12 @@ from callback_helpers import (
     deliveries,
     header,
     redeem,
-    wait_for,
 )
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing import wait_until
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_redemption_is_posted_to_the_receiver_as_a_form(db_url: str, receiver) -
         assert call["body_text"] == "code=AB12E3GH&orderId=145789"
         assert call["content_type"] == "application/x-www-form-urlencoded; charset=utf-8"
         assert header(call, "user-agent").startswith("uniqodo-mock-callbacks/")
-        [delivery] = wait_for(
+        [delivery] = wait_until(
             lambda: [
                 d
                 for d in deliveries(http, redemption=data["redemption"]["id"])

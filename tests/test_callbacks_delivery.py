@@ -17,15 +17,15 @@ from callback_helpers import (
     issue,
     receiver_on_port,
     redeem,
-    wait_for,
 )
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
 from uniqodo_mock.serving import free_port
 from uniqodo_mock.store.schema import outbox
+from uniqodo_mock.testing import wait_until
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 
 def _receiver(tmp_path: Path, name: str = "calls.db") -> ReceiverSettings:
@@ -54,8 +54,8 @@ def test_distributor_gets_only_authorised_offers_of_sharing_merchants(
         redeem(http, code, "o-1234")
         call = calls.wait(timeout=10, after=0, path="/d103")
         assert fields(call) == {"code": code, "orderId": "o-1234"}
-        wait_for(lambda: calls.count(path="/m1") == 2, what="both merchant callbacks")
-        wait_for(
+        wait_until(lambda: calls.count(path="/m1") == 2, what="both merchant callbacks")
+        wait_until(
             lambda: all(d["status"] == "delivered" for d in deliveries(http)),
             what="every delivery delivered",
         )
@@ -88,14 +88,14 @@ def test_subscriber_down_then_up_still_gets_the_call(sqlite_url: str, tmp_path: 
     with running_mock(MockConfig(db_url=sqlite_url, dispatch=FAST)) as mock, mock.client() as http:
         _subscribe(http, f"http://127.0.0.1:{port}/late")
         redeem(http, "AB12E3GH", "145789")
-        wait_for(
+        wait_until(
             lambda: [d for d in deliveries(http) if len(d["attempts"]) >= 2],
             what="two failed attempts while the subscriber is down",
         )
         with receiver_on_port(_receiver(tmp_path), port) as url, ReceiverClient(url) as calls:
             call = calls.wait(timeout=15, after=0, path="/late")
             assert fields(call) == {"code": "AB12E3GH", "orderId": "145789"}
-            [delivery] = wait_for(
+            [delivery] = wait_until(
                 lambda: [d for d in deliveries(http) if d["status"] == "delivered"],
                 what="the delivery marked delivered",
             )
@@ -114,7 +114,7 @@ def test_gives_up_after_max_attempts(sqlite_url: str) -> None:
     with running_mock(config) as mock, mock.client() as http:
         _subscribe(http, f"http://127.0.0.1:{free_port()}/never")
         redeem(http, "AB12E3GH", "145789")
-        [delivery] = wait_for(
+        [delivery] = wait_until(
             lambda: deliveries(http, status="failed"), what="the delivery to be given up"
         )
     assert [a["outcome"] for a in delivery["attempts"]] == ["retry", "retry", "gave_up"]
@@ -146,10 +146,10 @@ def test_pending_and_orphaned_deliveries_go_out_after_restart(db_url: str, tmp_p
         assert calls.count() == 0
         # 3. Restart with delivery on: both arrive (the orphan once its claim expires).
         with running_mock(MockConfig(db_url=db_url, dispatch=FAST)) as mock, mock.client() as http:
-            wait_for(lambda: calls.count(path="/cb") == 2, what="both callbacks after restart")
+            wait_until(lambda: calls.count(path="/cb") == 2, what="both callbacks after restart")
             orders = sorted(fields(c)["orderId"] for c in calls.iter_calls(path="/cb"))
             assert orders == ["first", "second"]
-            wait_for(lambda: deliveries(http, status="delivered"), what="marked delivered")
+            wait_until(lambda: deliveries(http, status="delivered"), what="marked delivered")
 
 
 def test_two_dispatchers_on_one_database_send_each_delivery_once(
@@ -168,7 +168,7 @@ def test_two_dispatchers_on_one_database_send_each_delivery_once(
         for i in range(count):
             http = a if i % 2 else b
             redeem(http, issue(http, 1234, f"user{i}@example.com"), f"order-{i}")
-        wait_for(
+        wait_until(
             lambda: len(deliveries(a, status="delivered", limit=100)) == count,
             timeout=30,
             what="every delivery delivered",
@@ -199,7 +199,7 @@ def test_fixture_callback_settings_apply_and_options_override_them(
         assert mock.runtime.dispatcher.settings.max_attempts == 2
         _subscribe(http, f"http://127.0.0.1:{free_port()}/never")
         redeem(http, "AB12E3GH", "145789")
-        [delivery] = wait_for(lambda: deliveries(http, status="failed"), what="given up")
+        [delivery] = wait_until(lambda: deliveries(http, status="failed"), what="given up")
         assert len(delivery["attempts"]) == 2
     overridden = MockConfig(
         db_url=f"sqlite:///{tmp_path / 'other.db'}",

@@ -23,10 +23,10 @@ from tests.features_helpers import running_features_mock
 
 from uniqodo_mock.cli import _register, cli
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
 from uniqodo_mock.serving import free_port, serve_in_thread
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 _register()
 

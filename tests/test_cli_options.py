@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from uniqodo_mock.cli import _register, cli
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 _register()
 

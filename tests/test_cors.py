@@ -21,7 +21,7 @@ from tests.mockapp import CODE_API_KEY, MERCHANT_KEY
 from uniqodo_mock.cli import cli
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
+from uniqodo_mock.testing.mock import running_mock
 
 SHOP = "http://shop.test:8000"
 OTHER = "http://elsewhere.test:9000"

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from tests.live.servers import mock_server
+
+from uniqodo_mock.testing import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -89,15 +90,6 @@ def proxy() -> Iterator[StallingProxy]:
     stalling.close()
 
 
-def _wait_for(condition: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_stalled_database_gets_503_while_the_rest_keeps_answering(
     pg_database: str, proxy: StallingProxy
 ) -> None:
@@ -137,7 +129,7 @@ def test_a_stalled_database_gets_503_while_the_rest_keeps_answering(
             answer = client.get(code_url, params={"uid": "after@x"})
             return answer.status_code == 200 and answer.json()["result"] == "success"
 
-        _wait_for(recovered, "the mock to serve again")
+        wait_until(recovered, what="the mock to serve again", timeout=60)
         assert client.get("/__admin/health").json()["status"] == "ok"
         # The stalled request was answered 503: the customer it named holds no code.
         history = client.get(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +16,7 @@ from tests.live.servers import mock_server, start_mock
 
 from uniqodo_mock.store.engine import create_db_engine
 from uniqodo_mock.store.schema import redemptions
+from uniqodo_mock.testing import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -106,10 +106,11 @@ def test_postgresql_going_away_gives_503_then_recovers(pg_database: str, pre_pin
         finally:
             pg.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         # Recovery: the condition is the health endpoint answering 200 again.
-        deadline = time.monotonic() + 30
-        while httpx.get(f"{server.url}/__admin/health", timeout=30).status_code != 200:
-            assert time.monotonic() < deadline, "the mock did not recover"
-            time.sleep(0.05)
+        wait_until(
+            lambda: httpx.get(f"{server.url}/__admin/health", timeout=30).status_code == 200,
+            timeout=30,
+            what="the mock to recover",
+        )
         back = httpx.get(server.url + redeem, timeout=30).json()
         assert back["result"] == "success"  # nothing stored was lost: the code was unredeemed
 

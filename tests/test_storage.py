@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.store.schema import codes, redemptions
+from uniqodo_mock.testing import wait_until
 
 DIST_KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"  # merchant 1 and distributor 102
 DIST_103 = "6c702c6989223420f4ddde4e19da4016b2f9f54c"
@@ -193,7 +194,6 @@ def test_read_cache_sees_own_change_at_once(runtime: MockRuntime) -> None:
 
 
 def test_read_cache_sees_another_replicas_change(runtime: MockRuntime) -> None:
-    import time
 
     from uniqodo_mock.store.engine import create_db_engine
 
@@ -203,21 +203,21 @@ def test_read_cache_sees_another_replicas_change(runtime: MockRuntime) -> None:
     with other.begin() as conn:
         _pause_offer(conn, 4883)
     other.dispose()
-    deadline = time.monotonic() + 10
-    while True:  # the condition: the change becomes visible (within the cache's ttl)
+
+    def refused() -> str | None:
         try:
             service.issue_code(DIST_KEY, 4883, "p2@x.com")
         except VendorError as error:
-            assert error.key == "promotion_paused"
-            break
-        assert time.monotonic() < deadline, "another replica's change was never seen"
-        time.sleep(0.01)
+            return error.key
+        return None
+
+    # The condition: the change becomes visible.
+    assert wait_until(refused, what="another replica's change") == "promotion_paused"
 
 
 def test_code_remaining_exact_after_own_issue_and_fresh_after_others(
     runtime: MockRuntime,
 ) -> None:
-    import time
 
     from uniqodo_mock.mock.runtime import build_runtime as build
 
@@ -233,10 +233,7 @@ def test_code_remaining_exact_after_own_issue_and_fresh_after_others(
         other.service.issue_code(DIST_KEY, 1234, "r2@x.com")
     finally:
         other.engine.dispose()
-    deadline = time.monotonic() + 10
-    while remaining(runtime) != before - 2:  # the condition: seen within the cache's ttl
-        assert time.monotonic() < deadline, "another replica's issue was never counted"
-        time.sleep(0.01)
+    wait_until(lambda: remaining(runtime) == before - 2, what="another replica's issue counted")
 
 
 def test_keys_are_scoped(runtime: MockRuntime) -> None:

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from uniqodo_mock.receiver.client import ReceiverClient
+from uniqodo_mock.testing import wait_until
 
 KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
 
@@ -43,11 +43,12 @@ def uniqodo_up(db: str, log: Path, *extra: str) -> Iterator[tuple[str, str]]:
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )
     try:
-        deadline = time.monotonic() + 60
-        while "Ctrl-C stops both" not in log.read_text():
+
+        def banner_or_exit() -> bool:
             assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "up did not print its banner"
-            time.sleep(0.05)
+            return "Ctrl-C stops both" in log.read_text()
+
+        wait_until(banner_or_exit, timeout=60, what="up to print its banner")
         banner = log.read_text()
         api = re.search(r"API:\s+(http://\S+)", banner).group(1)
         receiver = re.search(r"Receiver:\s+(http://[0-9.:]+)", banner).group(1)

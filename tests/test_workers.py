@@ -9,8 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from tests.live.servers import mock_server
 
 from uniqodo_mock.serving import free_port
+from uniqodo_mock.testing import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +53,6 @@ os.environ[SUPERVISOR_PID] = str(os.getpid())
 sys.exit(serve_workers("tiny_app:factory", workers=2, host="127.0.0.1", port=int(sys.argv[1]),
                        log_level="warning"))
 """
-
-
-def _wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _children(pid: int) -> set[int]:
@@ -119,21 +109,27 @@ def _answer(url: str) -> int | None:
 
 def test_workers_answer_from_their_processes_and_a_dead_one_is_replaced(tmp_path: Path) -> None:
     with _supervised_server(tmp_path) as (process, url):
-        _wait_for(lambda: _answer(url), "the first answer")
-        workers = _wait_for(
-            lambda: len(_children(process.pid)) == 2 and _children(process.pid), "two workers"
+        wait_until(lambda: _answer(url), what="the first answer", timeout=60)
+        workers = wait_until(
+            lambda: len(_children(process.pid)) == 2 and _children(process.pid),
+            what="two workers",
+            timeout=60,
         )
         assert isinstance(workers, set)
         assert _answer(url) in workers
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
-        replaced = _wait_for(
+        replaced = wait_until(
             lambda: (kids := _children(process.pid)) - workers and len(kids) == 2 and kids,
-            "a replacement worker",
+            what="a replacement worker",
+            timeout=60,
         )
         assert isinstance(replaced, set)
         assert victim not in replaced
-        assert _wait_for(lambda: _answer(url), "an answer after the replacement") in replaced
+        assert (
+            wait_until(lambda: _answer(url), what="an answer after the replacement", timeout=60)
+            in replaced
+        )
         assert process.poll() is None
 
         process.send_signal(signal.SIGTERM)
@@ -151,7 +147,9 @@ def test_a_worker_that_cannot_start_stops_the_command(tmp_path: Path) -> None:
 
 def test_serve_with_two_workers_serves_fixtures_and_stops_on_sigterm(tmp_path: Path) -> None:
     with mock_server(f"sqlite:///{tmp_path}/state.db", "--workers", "2") as server:
-        workers = _wait_for(lambda: len(_children(server.process.pid)) == 2, "two workers")
+        workers = wait_until(
+            lambda: len(_children(server.process.pid)) == 2, what="two workers", timeout=60
+        )
         assert workers
         answer = httpx.get(f"{server.url}/code/{KEY}/4883?uid=forked@example.com", timeout=10)
         assert answer.status_code == 200
@@ -170,23 +168,27 @@ def test_workers_end_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         [*command, "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        workers = _wait_for(
-            lambda: len(_children(process.pid)) == 2 and _children(process.pid), "two workers"
+        workers = wait_until(
+            lambda: len(_children(process.pid)) == 2 and _children(process.pid),
+            what="two workers",
+            timeout=60,
         )
         assert isinstance(workers, set)
         url = f"http://127.0.0.1:{port}/__admin/health"
-        _wait_for(lambda: _status(url) == 200, "a healthy answer")
+        wait_until(lambda: _status(url) == 200, what="a healthy answer", timeout=60)
         process.kill()
         process.wait(10)
-        _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers to end", 30)
-        _wait_for(lambda: _status(url) is None, "the port to stop answering", 30)
+        wait_until(
+            lambda: not any(_alive(pid) for pid in workers), what="the workers to end", timeout=30
+        )
+        wait_until(lambda: _status(url) is None, what="the port to stop answering", timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(10)
     # The next start binds the same port and serves.
     with _restarted(command) as restarted:
-        _wait_for(lambda: _status(url) == 200, "the restarted mock")
+        wait_until(lambda: _status(url) == 200, what="the restarted mock", timeout=60)
         assert restarted.poll() is None
 
 

@@ -70,7 +70,7 @@ class MockHandle:
     def reset(self) -> None:
         """State back to the fixtures, clock to real time, fault rules to the fixtures' own,
         journal empty (done before every test)."""
-        from uniqodo_mock.mock.wiring import reset_state
+        from uniqodo_mock.testing.wiring import reset_state
 
         reset_state(self._running)
         self.journal.clear()
@@ -83,7 +83,7 @@ class MockHandle:
         return self._controls.restore(snapshot)
 
     def send_callbacks_to(self, url: str, **options: Any) -> Any:
-        from uniqodo_mock.mock.wiring import subscribe_callbacks
+        from uniqodo_mock.testing.wiring import subscribe_callbacks
 
         return subscribe_callbacks(self._running, url, **options)
 
@@ -119,7 +119,7 @@ class CallbackReceiver:
 @pytest.fixture(scope="session")
 def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
     from uniqodo_mock.mock.runtime import MockConfig
-    from uniqodo_mock.mock.testing import running_mock
+    from uniqodo_mock.testing.mock import running_mock
 
     fixtures = pytestconfig.getoption("uniqodo_fixtures") or pytestconfig.getini("uniqodo_fixtures")
     with tempfile.TemporaryDirectory(prefix="uniqodo-mock-") as tmp:
@@ -141,7 +141,7 @@ def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
 @pytest.fixture(scope="session")
 def _uniqodo_receiver_server() -> Iterator[Any]:
     from uniqodo_mock.receiver.settings import ReceiverSettings
-    from uniqodo_mock.receiver.testing import running_receiver
+    from uniqodo_mock.testing.receiver import running_receiver
 
     with tempfile.TemporaryDirectory(prefix="uniqodo-receiver-") as tmp:
         settings = ReceiverSettings(db_url=f"sqlite:///{Path(tmp) / 'calls.db'}")

@@ -26,12 +26,12 @@ from uniqodo_mock.cli import _register, cli
 from uniqodo_mock.contract.settings import is_local_url
 from uniqodo_mock.mock.app import create_app
 from uniqodo_mock.mock.runtime import MockConfig, ensure_receiver_subscription
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
 from uniqodo_mock.serving import serve_in_thread
 from uniqodo_mock.specs import load_spec
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 _register()
 

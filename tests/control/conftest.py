@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import RunningMock, running_mock
+from uniqodo_mock.testing.mock import RunningMock, running_mock
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from uniqodo_mock.cli import _register, cli
-from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
+from uniqodo_mock.testing.mock import MERCHANT_KEY, RunningMock
 
 _register()
 

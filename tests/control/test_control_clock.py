@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
+from uniqodo_mock.testing.mock import MERCHANT_KEY, RunningMock
 
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"
 

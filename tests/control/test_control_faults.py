@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from uniqodo_mock.admin_client import AdminError
-from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
+from uniqodo_mock.testing.mock import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
 
 REDEEM = f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?orderId=O-1&orderValue=40"
 VALIDATE = f"/validate/{MERCHANT_KEY}/AB12E3GH/1"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from uniqodo_mock.admin_client import AdminError
-from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
+from uniqodo_mock.testing.mock import DISTRIBUTOR_KEY, MERCHANT_KEY, RunningMock
 
 QUERIES = (
     f"/distributor/{DISTRIBUTOR_KEY}/query/user-redemption/5e0a3c1d9b7f4a2e8c6d1f0b3a5e7c9d?userId=QA-1",

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from uniqodo_mock.core.errors import default_catalogue
-from uniqodo_mock.mock.testing import MERCHANT_KEY, RunningMock
+from uniqodo_mock.testing.mock import MERCHANT_KEY, RunningMock
 
 MAGIC_PUBLISHER_KEY = "4444444444444444444444444444444444444444"
 STATE_CODES = {
@@ -40,7 +40,7 @@ def test_sold_out_offer_has_no_code_to_give(sqlite_mock: RunningMock) -> None:
     assert body["result"] == "failure"
     assert sqlite_mock.admin.journal.list(limit=1)[0]["errors"][0]["key"] == "sold_out"
     # The documented accounts' offer lists do not show the magic offers.
-    from uniqodo_mock.mock.testing import DISTRIBUTOR_KEY
+    from uniqodo_mock.testing.mock import DISTRIBUTOR_KEY
 
     offers = sqlite_mock.get(f"/offers/{DISTRIBUTOR_KEY}/json").json()["data"]["offers"]
     assert [offer["offer_id"] for offer in offers] == [1234]

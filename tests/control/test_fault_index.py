@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from uniqodo_mock.control.faults import FaultBook
+from uniqodo_mock.testing import wait_until
 
 
 def test_first_matching_rule_in_creation_order_across_coded_and_codeless_rules() -> None:
@@ -36,10 +35,10 @@ def test_spent_and_expired_rules_stop_matching_and_leave_the_list() -> None:
     assert book.decide("get_code", "/code/k/1", "ONCE").rule.id == once.id  # type: ignore[union-attr]
     # Spent: the code-less rule (still live) answers now.
     assert book.decide("get_code", "/code/k/1", "ONCE").rule.id == short.id  # type: ignore[union-attr]
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and book.decide("get_code", "/code/k/1", "ONCE"):
-        time.sleep(0.01)  # waiting for the rule's own ttl to run out, not for a race
-    assert book.decide("get_code", "/code/k/1", "ONCE") is None
+    # Waiting for the rule's own ttl to run out, not for a race.
+    wait_until(
+        lambda: book.decide("get_code", "/code/k/1", "ONCE") is None, what="the ttl to run out"
+    )
     assert book.list() == []
 
 

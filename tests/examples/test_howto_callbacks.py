@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import running_mock
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing.mock import running_mock
+from uniqodo_mock.testing.receiver import running_receiver
 
 KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.mock.testing import MERCHANT_KEY, running_mock
+from uniqodo_mock.testing.mock import MERCHANT_KEY, running_mock
 
 
 def test_howto_control_the_mock(tmp_path: Path) -> None:

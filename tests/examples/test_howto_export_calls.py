@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing.receiver import running_receiver
 
 
 def test_howto_export_calls(tmp_path: Path) -> None:

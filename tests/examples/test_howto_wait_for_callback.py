@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import running_receiver
+from uniqodo_mock.testing.receiver import running_receiver
 
 
 def test_howto_wait_for_a_redemption_callback(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
+from uniqodo_mock.testing.receiver import RunningReceiver, running_receiver
 
 
 @pytest.fixture

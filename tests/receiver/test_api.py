@@ -13,7 +13,7 @@ import pytest
 
 from uniqodo_mock.receiver.client import ReceiverClient, ReceiverError, WaitTimeout
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
+from uniqodo_mock.testing.receiver import RunningReceiver, running_receiver
 
 CALLBACK = (
     "code=XY23T4DF&orderId=ABC123456&orderValue=219.99&currency=USD"

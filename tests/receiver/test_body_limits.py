@@ -17,7 +17,7 @@ from tests.live.servers import start_server
 
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
+from uniqodo_mock.testing.receiver import RunningReceiver, running_receiver
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 LIMIT = 64 * 1024

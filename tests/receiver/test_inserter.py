@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from sqlalchemy import Engine
-from tests.callback_helpers import wait_for
 from tests.conftest import empty_pg_database
 
 from uniqodo_mock.receiver.filters import parse_filter
@@ -17,6 +16,7 @@ from uniqodo_mock.receiver.migrations import upgrade_schema
 from uniqodo_mock.receiver.model import Param, RecordedCall, Verdict
 from uniqodo_mock.receiver.store import CallStore
 from uniqodo_mock.store.engine import create_db_engine
+from uniqodo_mock.testing import wait_until
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_batches_take_the_id_order_lock_before_drawing_ids(pg_url: str) -> None:
         writer = threading.Thread(target=lambda: done.extend(inserter.insert(_calls())))
         writer.start()
         with psycopg.connect(_dsn(engine), autocommit=True) as watcher:
-            wait_for(
+            wait_until(
                 lambda: watcher.execute(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
                 ).fetchone()[0],  # type: ignore[index]

@@ -14,7 +14,7 @@ import pytest
 from tests.chromium import ARGS, CHROMIUM
 
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
+from uniqodo_mock.testing.receiver import RunningReceiver, running_receiver
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # The nine redemption callback items, as the docs' example sends them.

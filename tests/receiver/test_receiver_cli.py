@@ -8,7 +8,7 @@ import httpx
 from click.testing import CliRunner
 
 from uniqodo_mock.cli import _register, cli
-from uniqodo_mock.receiver.testing import RunningReceiver
+from uniqodo_mock.testing.receiver import RunningReceiver
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

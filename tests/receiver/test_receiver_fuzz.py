@@ -16,8 +16,8 @@ from schemathesis.generation import GenerationMode
 from tests.conftest import empty_pg_database
 
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.receiver.testing import RunningReceiver, running_receiver
 from uniqodo_mock.specs import spec_path
+from uniqodo_mock.testing.receiver import RunningReceiver, running_receiver
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -8,8 +8,8 @@ import importlib
 
 import click
 
-from uniqodo_mock import __version__
 from uniqodo_mock.cli.errors import UniqodoGroup
+from uniqodo_mock.version import __version__
 
 __all__ = ["cli", "main"]
 

@@ -13,9 +13,8 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from uniqodo_mock.core.clock import Clock, ClockState
+from uniqodo_mock.store.outages import DatabaseError
 from uniqodo_mock.store.repository import Repository
 
 logger = logging.getLogger("uniqodo_mock.clock")
@@ -60,7 +59,7 @@ class ClockSync:
             try:
                 with self.repo.read() as conn:
                     value = self.repo.get_meta(conn, _KEY)
-            except SQLAlchemyError as error:
+            except DatabaseError as error:
                 # The database is away: keep the last known clock; the request itself will
                 # meet the outage where it is answered in the envelope (503).
                 logger.warning("cannot read the shared clock: %s", error.__class__.__name__)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from uniqodo_mock import __version__
+from uniqodo_mock.version import __version__
 
 __all__ = ["DELIVERY_ID_HEADER", "USER_AGENT", "build_request"]
 

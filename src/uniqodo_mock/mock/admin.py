@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
 from starlette.responses import Response
 
-from uniqodo_mock import __version__
 from uniqodo_mock.core.code_csv import CsvProblems
 from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import VendorError
@@ -21,6 +19,7 @@ from uniqodo_mock.mock.envelope import (
     json_response,
     status_for,
 )
+from uniqodo_mock.version import __version__
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
@@ -47,8 +46,7 @@ class AdminApi(ControlAdmin):
         repo = runtime.repo
 
         def check() -> Any:
-            with repo.read() as conn:
-                conn.execute(text("SELECT 1"))
+            with repo.read() as conn:  # one query: the database answers
                 return repo.get_meta(conn, "fixtures")
 
         body = {"version": __version__, "database": repo.engine.dialect.name}
@@ -58,7 +56,7 @@ class AdminApi(ControlAdmin):
             return json_response(
                 {**body, "status": "unavailable", "detail": error.reason},
                 503,
-                headers={"Retry-After": "1"},
+                headers=DatabaseUnavailable.HEADERS,
             )
         return json_response(
             {**body, "status": "ok", "fixtures": fixtures.get("source") if fixtures else None}

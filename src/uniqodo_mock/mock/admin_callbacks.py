@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from connexion.exceptions import ProblemException
-from sqlalchemy import select
 
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.store.outbox import OutboxStore
-from uniqodo_mock.store.schema import distributors, merchants
 
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
@@ -69,19 +67,9 @@ class CallbackAdmin:
         owner = body.get("owner") or {}
         repo = self.runtime.repo
         with repo.write() as conn:
-            if (
-                "merchant" in owner
-                and not conn.execute(
-                    select(merchants.c.id).where(merchants.c.id == owner["merchant"])
-                ).first()
-            ):
+            if "merchant" in owner and not repo.merchant_exists(conn, owner["merchant"]):
                 raise _bad(f"owner.merchant: no merchant has the id {owner['merchant']}.")
-            if (
-                "distributor" in owner
-                and not conn.execute(
-                    select(distributors.c.id).where(distributors.c.id == owner["distributor"])
-                ).first()
-            ):
+            if "distributor" in owner and not repo.distributor_exists(conn, owner["distributor"]):
                 raise _bad(f"owner.distributor: no distributor has the id {owner['distributor']}.")
             new_id = repo.add_subscription(
                 conn,

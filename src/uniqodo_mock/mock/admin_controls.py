@@ -1,4 +1,4 @@
-"""Admin handlers of the test controls (issue 6): state reset/snapshot/fixtures, journal,
+"""Admin handlers of the test controls: state reset/snapshot/fixtures, journal,
 virtual clock and fault rules. ``AdminApi`` inherits them; answers are JSON, failures the
 vendor envelope (400 naming what is wrong)."""
 

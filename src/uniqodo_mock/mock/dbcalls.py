@@ -20,11 +20,9 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-
-from uniqodo_mock.store.commit_guard import Abandoned, CommitGuard, guarded
+from uniqodo_mock.store.commit_guard import CommitGuard, guarded
 from uniqodo_mock.store.no_wait import WouldWait, no_waiting
+from uniqodo_mock.store.outages import is_outage as is_database_outage
 
 __all__ = ["DatabaseCalls", "DatabaseUnavailable", "is_outage"]
 
@@ -35,7 +33,9 @@ T = TypeVar("T")
 
 class DatabaseUnavailable(Exception):
     """The database did not answer in time, or refused the connection: the request gets 503
-    with ``Retry-After``."""
+    with ``HEADERS`` (every such answer, whichever part of the mock gives it)."""
+
+    HEADERS = {"Retry-After": "1"}
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -44,9 +44,7 @@ class DatabaseUnavailable(Exception):
 
 def is_outage(error: BaseException) -> bool:
     """Errors that mean "the database is away or busy", not "the request is wrong"."""
-    if isinstance(error, DatabaseUnavailable | OperationalError | PoolTimeoutError | Abandoned):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    return isinstance(error, DatabaseUnavailable) or is_database_outage(error)
 
 
 class DatabaseCalls:

@@ -39,7 +39,6 @@ _KEY_BY_STATUS = {
     429: "rate_limited",
     503: "service_unavailable",
 }
-_RETRY_AFTER = {"Retry-After": "1"}
 
 
 def error_key_for_status(status: int) -> str:
@@ -173,8 +172,10 @@ class ErrorRenderer:
         return self.render(request, key, status, None, headers)
 
     def unexpected(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        if isinstance(exc, DatabaseUnavailable) or is_outage(exc):
-            return self.render(request, "service_unavailable", 503, None, _RETRY_AFTER)
+        if is_outage(exc):
+            return self.render(
+                request, "service_unavailable", 503, None, DatabaseUnavailable.HEADERS
+            )
         logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return self.render(request, "internal_error", 500)
 

@@ -139,7 +139,7 @@ class MerchantTagsMiddleware:
                     f"/* uniqodo-mock: the database is unavailable ({outage.reason}) */\n",
                     status_code=503,
                     media_type=_JS_MEDIA_TYPE,
-                    headers={**_NO_STORE, "retry-after": "1"},
+                    headers={**_NO_STORE, **DatabaseUnavailable.HEADERS},
                 )
         if account is None:
             return _unknown_tag(kind, tag_id)

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
@@ -30,7 +28,7 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.changes import DataVersion
-from uniqodo_mock.store.engine import create_db_engine, default_db_url
+from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade

@@ -33,7 +33,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from uniqodo_mock import __version__
 from uniqodo_mock.receiver.export import to_csv, to_json
 from uniqodo_mock.receiver.filters import MAX_ID, MAX_LIMIT, CallFilter, FilterError, parse_filter
 from uniqodo_mock.receiver.model import RecordedCall
@@ -43,6 +42,7 @@ from uniqodo_mock.receiver.service import Receiver
 from uniqodo_mock.receiver.settings import ReceiverSettings
 from uniqodo_mock.receiver.shared_responses import MAX_RULES
 from uniqodo_mock.specs import spec_path
+from uniqodo_mock.version import __version__
 
 __all__ = ["create_receiver_app"]
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from uniqodo_mock.core.code_csv import CodeRow, parse_codes_csv, write_codes_csv
 from uniqodo_mock.core.codes import normalise_code, normalise_user
 from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Offer
 from uniqodo_mock.service.state import ServiceState
+from uniqodo_mock.store.repository import Connection
 
 __all__ = ["CodeBatches"]
 

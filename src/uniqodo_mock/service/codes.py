@@ -7,8 +7,6 @@ import random
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.codes import normalise_user
 from uniqodo_mock.core.errors import VendorError
@@ -17,6 +15,7 @@ from uniqodo_mock.core.money import MysteryChoice, draw_mystery
 from uniqodo_mock.core.views import code_discount, format_end_date
 from uniqodo_mock.service.lookups import distributor_and_offer
 from uniqodo_mock.service.state import Outcome, ServiceState
+from uniqodo_mock.store.repository import Connection
 
 __all__ = ["CodeIssuing"]
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import Connection
-
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.codes import normalise_code
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Account, Code, Offer
-from uniqodo_mock.store.repository import KeyAndOffer, Repository
+from uniqodo_mock.store.repository import Connection, KeyAndOffer, Repository
 
 __all__ = [
     "distributor_and_offer",

@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.callbacks import Subscription, callback_items, matches, payload_for
 from uniqodo_mock.core.codes import normalise_user
@@ -19,6 +17,7 @@ from uniqodo_mock.core.money import round_money
 from uniqodo_mock.core.views import code_discount, redemption_json
 from uniqodo_mock.service.lookups import find_code, require_merchant_account
 from uniqodo_mock.service.state import Outcome, ServiceState
+from uniqodo_mock.store.repository import Connection
 
 __all__ = ["Redemptions", "amount_parameter"]
 

@@ -7,10 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from uniqodo_mock.core.model import Account, Code, Offer
-from uniqodo_mock.store.repository import Repository
+from uniqodo_mock.store.repository import Connection, Repository
 
 __all__ = ["ValidationCheck", "ValidationContext"]
 

@@ -18,8 +18,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+# ``Engine``: what ``create_db_engine`` makes (SQLAlchemy's), for callers' type hints.
 __all__ = [
     "DEFAULT_DB_URL",
+    "Engine",
     "create_db_engine",
     "default_db_url",
     "is_sqlite",

@@ -40,6 +40,7 @@ from uniqodo_mock.store.no_wait import WouldWait, is_lock_wait, waiting_allowed
 from uniqodo_mock.store.schema import (
     api_keys,
     codes,
+    distributors,
     merchants,
     meta,
     offer_distributors,
@@ -50,7 +51,9 @@ from uniqodo_mock.store.schema import (
 )
 from uniqodo_mock.store.statements import Statement
 
-__all__ = ["HOT_STATEMENTS", "KeyAndOffer", "Repository"]
+# ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
+# which callers pass back to its methods.
+__all__ = ["HOT_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
 
 
 @dataclass(frozen=True)
@@ -448,6 +451,14 @@ class Repository:
         return conn.execute(select(func.count()).select_from(merchants)).scalar_one() == 0
 
     # -- accounts and offers --------------------------------------------------------------
+    def merchant_exists(self, conn: Connection, merchant_id: int) -> bool:
+        query = select(merchants.c.id).where(merchants.c.id == merchant_id)
+        return conn.execute(query).first() is not None
+
+    def distributor_exists(self, conn: Connection, distributor_id: int) -> bool:
+        query = select(distributors.c.id).where(distributors.c.id == distributor_id)
+        return conn.execute(query).first() is not None
+
     def account(self, conn: Connection, key: str) -> Account | None:
         row = _ACCOUNT.first(conn, {"key": key})
         return Account(key, row["merchant_id"], row["distributor_id"]) if row else None

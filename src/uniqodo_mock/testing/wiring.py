@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from uniqodo_mock.core.callbacks import CALLBACK_ITEMS
-from uniqodo_mock.mock.testing import RunningMock
+from uniqodo_mock.testing.mock import RunningMock
 
 __all__ = ["DEFAULT_CALLBACK_PARAMS", "reset_state", "subscribe_callbacks"]
 
