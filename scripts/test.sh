@@ -36,6 +36,10 @@ say "installing the project and its test dependencies into .venv"
 
 say "ruff"
 .venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+
+say "mypy"
+.venv/bin/mypy
 
 say "pytest"
 mkdir -p reports

@@ -39,7 +39,7 @@ def fail_on_fixture_error() -> Iterator[None]:
     try:
         yield
     except FixtureError as error:
-        problems = list(error.problems) or [str(error)]
+        problems = [str(problem) for problem in error.problems] or [str(error)]
         advice = "fix the file (format: docs/fixtures.md)"
         if len(problems) == 1:
             raise CommandFailure(

@@ -42,7 +42,9 @@ class CommandFailure(click.ClickException):
         self, message: str, *, exit_code: int = EXIT_FAILED, details: list[str] | None = None
     ) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code on the class; main() reads it from the instance, so one
+        # failure class can carry any of the exit codes.
+        self.exit_code = exit_code  # type: ignore[misc]
         self.details = details or []
 
     def show(self, file: IO[Any] | None = None) -> None:
@@ -295,4 +297,5 @@ class UniqodoGroup(_FailsInOneLine, click.Group):
     """A group whose commands and subgroups are ``UniqodoCommand`` and ``UniqodoGroup``."""
 
     command_class = UniqodoCommand
-    group_class = type  # subgroups: the same class as their parent
+    # Subgroups: the same class as their parent.
+    group_class: type[click.Group] | type[type] | None = type

@@ -119,9 +119,14 @@ async def _run(
         await receiver.wait_stopped()
         raise
     loop = asyncio.get_running_loop()
+
+    def stop_both() -> None:
+        mock.stop()
+        receiver.stop()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, lambda: (mock.stop(), receiver.stop()))
+            loop.add_signal_handler(sig, stop_both)
     api = f"http://{shown}:{real_port}"
     rec = f"http://{shown}:{real_receiver_port}"
     # Never print the token itself: banners end up in CI logs.

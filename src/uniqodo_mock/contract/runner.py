@@ -33,7 +33,7 @@ _current: ContractProgress | None = None
 
 
 @st_extensions.handler()
-class _Relay(st_extensions.EventHandler):  # type: ignore[misc, name-defined]
+class _Relay(st_extensions.EventHandler):
     """Hands schemathesis's events to the contract run that started it (inert otherwise)."""
 
     def __init__(self, *_args: Any, **_params: Any) -> None:

@@ -15,6 +15,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -169,6 +170,7 @@ class Dispatcher:
 
     async def _apply_hold(self, delivery: ClaimedDelivery, fault: CallbackFault) -> bool:
         """Hold the delivery as the fault says; False when the dispatcher stops meanwhile."""
+        hold: Awaitable[object]
         if fault.out_of_order and self._overtaking is not None:
             limit = fault.delay_s or DEFAULT_OUT_OF_ORDER_HOLD_MS / 1000
             hold = self._overtaking.wait_overtaken(delivery.id, limit)

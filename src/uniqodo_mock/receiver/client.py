@@ -9,6 +9,7 @@ Connection problems are httpx's own exceptions.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,7 +96,8 @@ class ReceiverClient:
     def _get(
         self, path: str, params: list[tuple[str, str]] | None = None, **kw: Any
     ) -> httpx.Response:
-        return self._check(self._http.get(f"/__receiver{path}", params=params, **kw))
+        query = httpx.QueryParams(tuple(params or ()))
+        return self._check(self._http.get(f"/__receiver{path}", params=query, **kw))
 
     @staticmethod
     def _check(response: httpx.Response) -> httpx.Response:
@@ -142,14 +144,16 @@ class ReceiverClient:
         return _json(self._get("/wait", params, timeout=timeout + self.timeout))
 
     def clear(self, **filters: Any) -> int:
-        response = self._http.delete("/__receiver/calls", params=_query(filters))
+        response = self._http.delete(
+            "/__receiver/calls", params=httpx.QueryParams(tuple(_query(filters)))
+        )
         return int(_json(self._check(response))["deleted"])
 
     def export(self, fmt: str = "json", **filters: Any) -> bytes:
         return self._get("/calls/export", [("format", fmt), *_query(filters)]).content
 
-    def responses(self) -> list[dict[str, Any]]:
+    def responses(self) -> builtins.list[dict[str, Any]]:
         return _json(self._get("/responses"))
 
-    def set_responses(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def set_responses(self, rules: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         return _json(self._check(self._http.put("/__receiver/responses", json=rules)))

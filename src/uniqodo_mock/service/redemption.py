@@ -148,7 +148,7 @@ def amount_parameter(text: str | None, name: str) -> float:
         return 0.0
     message = f"Query parameter '{name}' must be a decimal number."
     try:
-        value = float(text)  # type: ignore[arg-type]
+        value = float(text)
     except ValueError:
         raise VendorError(
             "invalid_parameter", f"{name} {text!r} is not a number", parameter=name, message=message

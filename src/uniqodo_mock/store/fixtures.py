@@ -29,6 +29,7 @@ from uniqodo_mock.store.schema import (
     redemptions,
     subscriptions,
 )
+from uniqodo_mock.store.statements import new_id
 
 __all__ = ["StateNotEmptyError", "apply_fixtures", "clear_state"]
 
@@ -210,7 +211,7 @@ def _load_offer(
         if entry.get("locked"):
             row["lock_session"] = entry["locked"]["session"]
             row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
-        code_id = conn.execute(insert(codes).values(**row)).inserted_primary_key[0]
+        code_id = new_id(conn.execute(insert(codes).values(**row)))
         offer_discount = Discount(
             discount["type"],
             float(entry.get("discount_amount", discount["amount"])),
@@ -247,8 +248,8 @@ def _load_offer(
             }
             if "id" in redemption:
                 values["id"] = redemption["id"]
-            new_id = conn.execute(insert(redemptions).values(**values)).inserted_primary_key[0]
-            max_redemption_id = max(max_redemption_id, new_id)
+            added = new_id(conn.execute(insert(redemptions).values(**values)))
+            max_redemption_id = max(max_redemption_id, added)
 
     pool = offer.get("pool") or {}
     count = pool.get("generate", 0)

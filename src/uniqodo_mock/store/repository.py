@@ -49,7 +49,7 @@ from uniqodo_mock.store.schema import (
     redemptions,
     subscriptions,
 )
-from uniqodo_mock.store.statements import Statement
+from uniqodo_mock.store.statements import Statement, new_id
 
 # ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
 # which callers pass back to its methods.
@@ -100,7 +100,7 @@ def _offer_of(m: Mapping[str, Any]) -> Offer:
     )
 
 
-def _code_of(m: Mapping[str, Any]) -> Code:
+def _code_of(m: Mapping[Any, Any]) -> Code:
     return Code(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -118,7 +118,7 @@ def _code_of(m: Mapping[str, Any]) -> Code:
     )
 
 
-def _redemption_of(m: Mapping[str, Any]) -> Redemption:
+def _redemption_of(m: Mapping[Any, Any]) -> Redemption:
     return Redemption(
         id=m["id"],
         offer_id=m["offer_id"],
@@ -428,7 +428,9 @@ class Repository:
         # DBAPI connection, which begins nothing by itself (store/engine.py).
         connection = self.engine.raw_connection()
         try:
-            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.close()
         finally:
             connection.close()
 
@@ -721,7 +723,7 @@ class Repository:
         return _SUBSCRIPTIONS.rows(conn, {})
 
     def add_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
-        return int(conn.execute(insert(subscriptions).values(**values)).inserted_primary_key[0])
+        return new_id(conn.execute(insert(subscriptions).values(**values)))
 
     def ensure_origin_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
         """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present,

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-__all__ = ["Statement"]
+__all__ = ["Statement", "new_id"]
 
 Processor = Callable[[Any], Any] | None
 
@@ -30,6 +31,8 @@ Processor = Callable[[Any], Any] | None
 class _Prepared:
     def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: list[str] | None):
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        # A select, insert, update or delete compiles to a SQLCompiler (not DDL).
+        assert isinstance(compiled, SQLCompiler)
         self.compiled = compiled
         self.sql = compiled.string
         self.positions: tuple[str, ...] | None = (
@@ -76,10 +79,27 @@ class _Prepared:
         return self.result_processors
 
 
-class Statement:
+S = TypeVar("S", bound=ClauseElement)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row gave."""
+    key = result.inserted_primary_key
+    assert key is not None, "not the result of a single-row INSERT"
+    return int(key[0])
+
+
+def _cursor(conn: Connection) -> Any:
+    """A cursor of the transaction's DBAPI connection (the driver's own type)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "the connection was closed"
+    return driver.cursor()
+
+
+class Statement(Generic[S]):
     """A select, insert, update or delete with named bind parameters, built once."""
 
-    def __init__(self, statement: ClauseElement, *, column_keys: list[str] | None = None) -> None:
+    def __init__(self, statement: S, *, column_keys: list[str] | None = None) -> None:
         """``column_keys``: for an INSERT or UPDATE without values of its own, the columns
         its parameters set."""
         self.statement = statement
@@ -101,7 +121,7 @@ class Statement:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The rows a select (or a statement with RETURNING) gives, one dict per row."""
         prepared = self._prepared(conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn)
         try:
             cursor.execute(prepared.sql, prepared.parameters(params))
             fetched = cursor.fetchall()
@@ -128,7 +148,7 @@ class Statement:
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute an insert, update or delete; the number of rows it changed."""
         prepared = self._prepared(conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = _cursor(conn)
         try:
             cursor.execute(prepared.sql, prepared.parameters(params))
             return int(cursor.rowcount)

@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import connexion
 import httpx
 import uvicorn
 
 from uniqodo_mock.admin_client import AdminClient
-from uniqodo_mock.mock.app import create_app
+from uniqodo_mock.mock.app import MockApp, create_app
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime
 from uniqodo_mock.serving import serve_in_thread
 
@@ -32,7 +31,7 @@ DISTRIBUTOR_KEY = "6c702c6989223420f4ddde4e19da4016b2f9f54c"
 @dataclass
 class RunningMock:
     url: str
-    app: connexion.AsyncApp
+    app: MockApp
     server: uvicorn.Server
     thread: threading.Thread
     # The mock's admin API: controls (``.clock``, ``.faults``, ``.journal``, ``.reset()``) and
@@ -41,7 +40,7 @@ class RunningMock:
 
     @property
     def runtime(self) -> MockRuntime:
-        return self.app.runtime  # type: ignore[attr-defined]
+        return self.app.runtime
 
     def client(self) -> httpx.Client:
         """A new HTTP client on the mock's root (close it, or use it as a context manager)."""
@@ -71,4 +70,4 @@ def running_mock(config: MockConfig, *, ready_timeout: float = 30.0) -> Iterator
             finally:
                 admin.close()
     finally:
-        app.runtime.close()  # type: ignore[attr-defined]
+        app.runtime.close()

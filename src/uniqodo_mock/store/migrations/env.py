@@ -25,9 +25,10 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = config.attributes.get("engine") or create_db_engine(
-        config.get_main_option("sqlalchemy.url")
-    )
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no engine given and no sqlalchemy.url configured")
+    engine = config.attributes.get("engine") or create_db_engine(url)
     with engine.connect() as conn:
         _run(conn)
         conn.commit()
