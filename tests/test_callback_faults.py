@@ -104,7 +104,9 @@ def test_a_held_delivery_survives_a_stop_and_goes_out_after_restart(tmp_path: Pa
             assert response.status_code == 201, response.text
             _fault(http, code="AB12E3GH", delay_ms=600_000)  # ten minutes
             redeem(http, "AB12E3GH", "held-1")
-            wait_until(lambda: mock.runtime.dispatcher._inflight, what="the delivery being held")
+            dispatcher = mock.runtime.dispatcher
+            assert dispatcher is not None
+            wait_until(lambda: dispatcher.in_flight == 1, what="the delivery being held")
             mock.stop()  # must not wait out the hold
             assert not mock.thread.is_alive()
         # Restarted (fault rules are per process: none now): the delivery was kept and goes out.

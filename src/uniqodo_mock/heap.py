@@ -1,9 +1,9 @@
 """Keep the cycle collector's full collections short in a long-running server.
 
-A serving process holds ~115,000 long-lived container objects from start-up (parsed specs,
+A serving process holds a great many long-lived container objects from start-up (parsed specs,
 compiled schemas, SQLAlchemy metadata, connexion's routes). CPython's full collection walks
-every tracked object, so each one paused the event loop for 50-120 ms under load: the whole
-p99 latency at concurrency 50. Once the app is built, ``gc.freeze()`` moves those objects to a
+every tracked object, so each one paused the event loop for a long while under load, and made
+the tail latency. Once the app is built, ``gc.freeze()`` moves those objects to a
 permanent generation that collections skip; what requests allocate is collected as before.
 """
 

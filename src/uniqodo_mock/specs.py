@@ -4,7 +4,7 @@ The specs are product files kept at the top of the repository (``openapi/``), so
 and diff them there; a wheel carries copies (``uniqodo_mock/_data/openapi``), used when there is no
 checkout. ``$UNIQODO_MOCK_SPEC_DIR`` overrides the folder.
 
-Parsing the YAML is a noticeable part of every start (~40 ms for the three specs the mock serves),
+Parsing the YAML is a noticeable part of every start (docs/benchmarks.md, "Start-up"),
 so a parsed spec is kept as JSON in a cache folder, named by a SHA-256 of the YAML file's bytes
 and the parser's version: an edited spec has another name and is parsed again, and a cache file
 that cannot be read is ignored. Only specs that survive the JSON round trip unchanged are cached
@@ -68,7 +68,7 @@ def load_spec(name: str = "uniqodo.yaml") -> dict[str, Any]:
         else:
             if isinstance(spec, dict):
                 return spec
-    # libyaml's parser when PyYAML has it: the pure-Python one took ~0.5 s per spec parse
+    # libyaml's parser when PyYAML has it: the pure-Python one is many times slower
     # at start-up (same safe constructors and resolvers either way).
     spec = yaml.load(raw.decode("utf-8"), Loader=_SAFE_LOADER)
     if cached is not None and isinstance(spec, dict):

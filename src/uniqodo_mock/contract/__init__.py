@@ -8,7 +8,7 @@ __all__ = ["ContractSettings", "fixed_path_values", "inject_path_values", "is_lo
 
 
 def __getattr__(name: str) -> Any:
-    # values.py imports schemathesis (~0.5 s): only when asked for, so that every CLI start
+    # values.py imports schemathesis (slow to import): only when asked for, so that every CLI start
     # (the contract command is registered with all the others) does not pay for it.
     if name in ("fixed_path_values", "inject_path_values"):
         from uniqodo_mock.contract import values

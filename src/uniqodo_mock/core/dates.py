@@ -7,6 +7,7 @@ Offer dates travel as ``DD-MM-YYYY HH:MM:SS`` with no zone, in the platform's lo
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -48,23 +49,17 @@ def parse_offer_date(text: str, zone: ZoneInfo) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-# Answers repeat the same few dates (an offer's end, a code's expiry) on every request;
-# converting and formatting one costs ~5 µs, a lookup ~0.1 µs. Bounded: cleared when full.
-_FORMATTED: dict[tuple[datetime, ZoneInfo], str] = {}
-_FORMATTED_MAX = 4096
-
-
 def format_offer_date(moment: datetime | None, zone: ZoneInfo) -> str:
     if not moment:
         return ""
-    key = (moment, zone)
-    text = _FORMATTED.get(key)
-    if text is None:
-        text = moment.astimezone(zone).strftime(OFFER_DATE_FORMAT)
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
-        _FORMATTED[key] = text
-    return text
+    return _formatted_offer_date(moment, zone)
+
+
+# Answers repeat the same few dates (an offer's end, a code's expiry) on every request: a
+# lookup is much cheaper than converting and formatting again.
+@functools.lru_cache(maxsize=4096)
+def _formatted_offer_date(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime(OFFER_DATE_FORMAT)
 
 
 def format_iso_offset(moment: datetime, zone: ZoneInfo | None) -> str:

@@ -84,6 +84,11 @@ class Dispatcher:
         self._stopped = asyncio.Event()
         self._overtaking: Overtaking | None = None
 
+    @property
+    def in_flight(self) -> int:
+        """Deliveries this dispatcher is sending or holding (a fault rule's delay) right now."""
+        return len(self._inflight)
+
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -112,7 +117,7 @@ class Dispatcher:
 
     def _http(self) -> httpx.AsyncClient:
         """The delivery client, made on first use: making one imports httpx's transport
-        (httpcore, h11, ~25 ms), which a start with no callback to deliver need not pay."""
+        (httpcore, h11), which a start with no callback to deliver need not pay."""
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=self.settings.timeout,

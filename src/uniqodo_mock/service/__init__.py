@@ -22,7 +22,7 @@ from uniqodo_mock.service.queries import Queries
 from uniqodo_mock.service.redemption import Redemptions
 from uniqodo_mock.service.state import Outcome, ServiceSettings, ServiceState
 from uniqodo_mock.service.validation import CodeValidation
-from uniqodo_mock.service.validation_context import ValidationCheck, ValidationContext
+from uniqodo_mock.service.validation_context import ValidationContext
 from uniqodo_mock.store.repository import Repository
 
 __all__ = ["MockService", "Outcome", "ServiceSettings", "TagAccount", "ValidationContext"]
@@ -66,10 +66,6 @@ class MockService:
     @property
     def catalogue(self) -> ErrorCatalogue:
         return self.state.catalogue
-
-    @property
-    def validation_checks(self) -> list[ValidationCheck]:
-        return self.validation.checks
 
     @property
     def on_redeemed(self) -> list[Callable[[int], None]]:

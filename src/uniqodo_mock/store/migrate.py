@@ -61,7 +61,7 @@ _QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 def script_heads() -> set[str]:
     """The head revisions of the migration scripts, read from their text: importing Alembic
-    and building its script directory cost ~0.15 s of every start."""
+    and building its script directory were a noticeable part of every start."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (MIGRATIONS_DIR / "versions").glob("*.py"):

@@ -603,9 +603,6 @@ class Repository:
     def _count_issued(self, conn: Connection, offer_id: int, count: int) -> None:
         _POOL_ISSUED.run(conn, {"offer_id": offer_id, "issued": count})
 
-    def code_by_id(self, conn: Connection, code_id: int) -> Code:
-        return _code_of(conn.execute(select(codes).where(codes.c.id == code_id)).one()._mapping)
-
     def find_codes(self, conn: Connection, code_norm: str) -> list[tuple[Code, Offer]]:
         """Every code with this text, with its offer."""
         found = []

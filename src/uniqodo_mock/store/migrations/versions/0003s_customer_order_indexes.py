@@ -6,9 +6,9 @@ Revises: 0002p
 ``GET /code?uid=`` (a repeat customer) and the user-redemption queries read one customer's codes
 or redemptions of one offer in issue/redemption order. With ``(offer_id, issued_to_norm)`` alone,
 SQLite's planner (no ANALYZE statistics) preferred ``ix_codes_offer_issued`` because it yields the
-ORDER BY, and scanned the offer's whole pool: ~200 µs per request on a 1,000-code pool, growing
-with the pool. Ending the customer indexes with the sort columns makes both an index seek with no
-sort (~6 µs), on SQLite and PostgreSQL alike. They replace their two-column prefixes.
+ORDER BY, and scanned the offer's whole pool: a cost per request growing with the pool. Ending
+the customer indexes with the sort columns makes both an index seek with no sort, on SQLite and
+PostgreSQL alike. They replace their two-column prefixes.
 """
 
 from __future__ import annotations
