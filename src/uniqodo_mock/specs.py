@@ -26,7 +26,13 @@ import yaml
 
 from uniqodo_mock.resources import product_dir
 
-__all__ = ["cache_dir", "load_spec", "spec_dir", "spec_path"]
+__all__ = [
+    "cache_dir",
+    "load_spec",
+    "resolve_local_ref",
+    "spec_dir",
+    "spec_path",
+]
 
 
 def spec_dir() -> Path:
@@ -102,3 +108,18 @@ def _store(cached: Path, spec: dict[str, Any]) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink()
+
+
+def resolve_local_ref(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """``node`` with its local ``$ref`` (``#/components/...``) followed, as often as it takes;
+    ``ValueError`` for a reference to another document."""
+    while isinstance(node, dict) and "$ref" in node and depth < 20:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise ValueError(f"only local $ref is supported, got {ref!r}")
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+        depth += 1
+    return node

@@ -4,11 +4,12 @@ it); the vendor API keeps its own keys in the path, as the platform does."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from uniqodo_mock.bearer import token_given
 
 __all__ = ["AdminTokenMiddleware", "checked_token"]
 
@@ -16,11 +17,11 @@ _PUBLIC = frozenset({"/__admin/health"})
 
 
 class AdminTokenMiddleware:
-    def __init__(self, app: Any, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
         self.expected = token.encode() if token else None
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.expected is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -31,16 +32,9 @@ class AdminTokenMiddleware:
             return
         await self.app(scope, receive, send)
 
-    def _authorised(self, scope: dict[str, Any]) -> bool:
+    def _authorised(self, scope: Scope) -> bool:
         assert self.expected is not None
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                return hmac.compare_digest(value[7:].strip(), self.expected)
-        query = scope.get("query_string", b"").decode("latin-1")
-        for key, value in parse_qsl(query, keep_blank_values=True):
-            if key == "token":
-                return hmac.compare_digest(value.encode(), self.expected)
-        return False
+        return token_given(scope, self.expected)
 
 
 def checked_token(token: str, **_: Any) -> dict[str, Any]:
@@ -51,7 +45,7 @@ def checked_token(token: str, **_: Any) -> dict[str, Any]:
     return {"sub": "admin"}
 
 
-async def _unauthorised(send: Any) -> None:
+async def _unauthorised(send: Send) -> None:
     # The admin API speaks plain JSON (its own spec), not the vendor envelope.
     body = orjson.dumps(
         {

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from uniqodo_mock.specs import resolve_local_ref
+
 __all__ = ["PathShape", "PathShapes"]
 
 _PARAM = re.compile(r"\{([^}]+)\}")
@@ -36,9 +38,9 @@ class PathShapes:
             params: dict[str, dict[str, Any]] = {}
             for operation in (item[m.lower()] for m in methods):
                 for param in operation.get("parameters", []) + item.get("parameters", []):
-                    param = _deref(spec, param)
+                    param = resolve_local_ref(spec, param)
                     if param.get("in") == "path":
-                        params[param["name"]] = _deref(spec, param.get("schema", {}))
+                        params[param["name"]] = resolve_local_ref(spec, param.get("schema", {}))
             regex = (
                 "^"
                 + _PARAM.sub(
@@ -86,15 +88,6 @@ class PathShapes:
 
 def _group(name: str) -> str:
     return "p_" + re.sub(r"\W", "_", name)
-
-
-def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def _misfit(value: str, schema: dict[str, Any]) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from uniqodo_mock.bearer import token_given
 from uniqodo_mock.receiver.export import to_csv, to_json
 from uniqodo_mock.receiver.filters import MAX_ID, MAX_LIMIT, CallFilter, FilterError, parse_filter
 from uniqodo_mock.receiver.model import RecordedCall
@@ -322,13 +322,7 @@ class _Guard:
 
     def _authorised(self, scope: Scope) -> bool:
         assert self.token is not None
-        expected = self.token.encode()
-        for name, value in scope["headers"]:
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                return hmac.compare_digest(value[7:].strip(), expected)
-        request = Request(scope)
-        given = request.query_params.get("token")
-        return given is not None and hmac.compare_digest(given.encode(), expected)
+        return token_given(scope, self.token.encode())
 
 
 def create_receiver_app(settings: ReceiverSettings | None = None) -> Starlette:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uniqodo_mock.receiver.model import Param, Verdict
+from uniqodo_mock.specs import resolve_local_ref
 
 __all__ = ["DELIVERY_HEADER", "CallbackContract", "contract_from_spec", "judge"]
 
@@ -68,22 +69,8 @@ class CallbackContract:
         object.__setattr__(self, "checks", checks)
 
 
-def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
-    """Follow local ``$ref``s (``#/components/...``); enough for the callback's schemas."""
-    while isinstance(node, dict) and "$ref" in node and depth < 20:
-        ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise ValueError(f"only local $ref is supported, got {ref!r}")
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-        depth += 1
-    return node
-
-
 def _object_schema(spec: dict[str, Any], schema: Any) -> dict[str, Any] | None:
-    schema = _resolve(spec, schema)
+    schema = resolve_local_ref(spec, schema)
     if isinstance(schema, dict) and ("properties" in schema or schema.get("type") == "object"):
         return schema
     return None
@@ -98,9 +85,9 @@ def contract_from_spec(
         for operation in methods.values():
             if not isinstance(operation, dict):
                 continue
-            callback = _resolve(spec, operation.get("callbacks", {}).get(callback_name))
+            callback = resolve_local_ref(spec, operation.get("callbacks", {}).get(callback_name))
             if callback:
-                path_item = _resolve(spec, next(iter(callback.values())))
+                path_item = resolve_local_ref(spec, next(iter(callback.values())))
                 break
         if path_item is not None:
             break
@@ -116,7 +103,7 @@ def contract_from_spec(
     def take_object(schema: dict[str, Any]) -> None:
         nonlocal min_items, extras_allowed
         for name, prop in schema.get("properties", {}).items():
-            items.setdefault(name, _resolve(spec, prop))
+            items.setdefault(name, resolve_local_ref(spec, prop))
         required.extend(r for r in schema.get("required", []) if r not in required)
         min_items = max(min_items, int(schema.get("minProperties", 0)))
         if schema.get("additionalProperties") is False:
@@ -125,8 +112,8 @@ def contract_from_spec(
     for method, operation in path_item.items():
         if method.lower() not in ("get", "post", "put", "patch", "delete"):
             continue
-        operation = _resolve(spec, operation)
-        body = _resolve(spec, operation.get("requestBody"))
+        operation = resolve_local_ref(spec, operation)
+        body = resolve_local_ref(spec, operation.get("requestBody"))
         if body:
             content = body.get("content", {})
             methods_out[method.upper()] = tuple(content)
@@ -137,14 +124,16 @@ def contract_from_spec(
         else:
             methods_out[method.upper()] = ("",)
         for parameter in operation.get("parameters", []):
-            parameter = _resolve(spec, parameter)
+            parameter = resolve_local_ref(spec, parameter)
             if parameter.get("in") != "query":
                 continue
             schema = _object_schema(spec, parameter.get("schema"))
             if schema:
                 take_object(schema)
             else:
-                items.setdefault(parameter["name"], _resolve(spec, parameter.get("schema", {})))
+                items.setdefault(
+                    parameter["name"], resolve_local_ref(spec, parameter.get("schema", {}))
+                )
                 if parameter.get("required") and parameter["name"] not in required:
                     required.append(parameter["name"])
     return CallbackContract(methods_out, items, tuple(required), min_items, extras_allowed)
