@@ -242,18 +242,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     return runtime
 
 
-class Checkpoints:
-    """SQLite's WAL copied into the database file in a database thread, a second after
-    commits happened (the event loop's own connections never checkpoint)."""
+class _BackgroundTask:
+    """Work of a running server in one asyncio task: ``stop()`` cancels it and waits."""
 
-    def __init__(self, repo: Repository, calls: DatabaseCalls, interval: float = 0.2) -> None:
-        self.repo = repo
-        self.calls = calls
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="uqm-checkpoints")
+    _task: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -261,6 +253,19 @@ class Checkpoints:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class Checkpoints(_BackgroundTask):
+    """SQLite's WAL copied into the database file in a database thread, a second after
+    commits happened (the event loop's own connections never checkpoint)."""
+
+    def __init__(self, repo: Repository, calls: DatabaseCalls, interval: float = 0.2) -> None:
+        self.repo = repo
+        self.calls = calls
+        self.interval = interval
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="uqm-checkpoints")
 
     async def _run(self) -> None:
         done = self.repo.commits
@@ -294,7 +299,7 @@ def _document_in_force(config: MockConfig, loaded: Any) -> FixtureDocument:
 _WARM_AFTER_SECONDS = 2.0
 
 
-class BasketRuleWarmUp:
+class BasketRuleWarmUp(_BackgroundTask):
     """Basket rules compiled (and rule_engine's parser for its grammar built) once, in a
     thread, a moment after the server has started answering, rather than in the first
     validation that needs them; a validation that comes first compiles them itself."""
@@ -305,18 +310,10 @@ class BasketRuleWarmUp:
             for offer in document.data.get("offers") or []
             for rule in (offer.get("config") or {}).get("basket_rules") or []
         ]
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.texts:
             self._task = asyncio.create_task(self._run(), name="uqm-basket-rules")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         await asyncio.sleep(_WARM_AFTER_SECONDS)

@@ -240,18 +240,20 @@ _OFFERS_OF_DISTRIBUTOR = Statement(
 _REDEMPTION_BY_KEY = Statement(
     select(redemptions).where(redemptions.c.redemption_key == bindparam("redemption_key"))
 )
+# What issuing a code sets on it, by either statement below.
+_ISSUED = {
+    "issued_at": bindparam("b_issued_at"),
+    "issued_to": bindparam("b_issued_to"),
+    "issued_to_norm": bindparam("b_issued_to_norm"),
+    "distributor_id": bindparam("b_distributor_id"),
+    "expires_at": bindparam("b_expires_at"),
+    "discount_amount": bindparam("b_discount_amount"),
+}
 # Taking a pool code: conditional on its still being unissued (a concurrent issuer may have it).
 _CLAIM_CODE = Statement(
     update(codes)
     .where(codes.c.id == bindparam("code_id"), codes.c.issued_at.is_(None))
-    .values(
-        issued_at=bindparam("b_issued_at"),
-        issued_to=bindparam("b_issued_to"),
-        issued_to_norm=bindparam("b_issued_to_norm"),
-        distributor_id=bindparam("b_distributor_id"),
-        expires_at=bindparam("b_expires_at"),
-        discount_amount=bindparam("b_discount_amount"),
-    )
+    .values(_ISSUED)
     .returning(*codes.c)
 )
 _COUNT_USE = Statement(
@@ -286,14 +288,7 @@ _NEXT_POOL_CODE_LOCKED = Statement(_NEXT_POOL_CODE.statement.with_for_update(ski
 _CLAIM_NEXT_POOL_CODE = Statement(
     update(codes)
     .where(codes.c.id == _NEXT_POOL_CODE_LOCKED.statement.scalar_subquery())
-    .values(
-        issued_at=bindparam("b_issued_at"),
-        issued_to=bindparam("b_issued_to"),
-        issued_to_norm=bindparam("b_issued_to_norm"),
-        distributor_id=bindparam("b_distributor_id"),
-        expires_at=bindparam("b_expires_at"),
-        discount_amount=bindparam("b_discount_amount"),
-    )
+    .values(_ISSUED)
     .returning(*codes.c)
 )
 
