@@ -3,12 +3,16 @@ the catalogue's number and HTTP status. Transport errors keep the envelope too."
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 from tests.mockapp import MERCHANT_KEY, mock_client
 
 from uniqodo_mock.core.errors import default_catalogue
+from uniqodo_mock.mock.app import create_app
+from uniqodo_mock.mock.runtime import MockConfig
 
 ERRORS_FIXTURES = Path(__file__).with_name("data") / "errors.yaml"
 OTHER_MERCHANT = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -123,3 +127,25 @@ def test_fixture_errors_override_the_catalogue(tmp_path: Path) -> None:
     with mock_client(f"sqlite:///{tmp_path / 'db.sqlite'}", custom) as client:
         body = client.get(f"/validate/{MERCHANT_KEY}/NOPE/1").json()
     assert body["errors"][0]["code"] == 404 and body["errors"][0]["message"] == "Nope."
+
+
+def test_a_refused_form_body_is_no_error_in_the_server_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Answered 400 in the envelope and journaled: the client's mistake, not the server's.
+    app = create_app(MockConfig(db_url=f"sqlite:///{tmp_path / 'state.db'}"))
+    with caplog.at_level(logging.INFO), TestClient(app) as client:
+        answer = client.post(
+            "/validate/64a287ae534cf1bd58f45f3e23de9d433caec669/AB12E3GH/1",
+            data={"isValidation": "AAA"},
+        )
+        assert answer.status_code == 400
+        assert answer.json()["result"] == "failure"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with caplog.at_level(logging.DEBUG), TestClient(app) as client:
+        client.post(
+            "/validate/64a287ae534cf1bd58f45f3e23de9d433caec669/AB12E3GH/1",
+            data={"isValidation": "AAA"},
+        )
+    assert any("isValidation" in r.getMessage() for r in caplog.records)
+    app.runtime.close()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -55,6 +56,7 @@ from uniqodo_mock.mock.errors import ErrorRenderer
 from uniqodo_mock.mock.faults import FaultMiddleware
 from uniqodo_mock.mock.journal import JournalMiddleware
 from uniqodo_mock.mock.limits import BodyLimits, BodyLimitsMiddleware
+from uniqodo_mock.mock.logs import demote_refused_requests
 from uniqodo_mock.mock.merchant_tags import MerchantTagsMiddleware
 from uniqodo_mock.mock.operations import VendorOperations
 from uniqodo_mock.mock.parameters import VendorParameters, VendorURIParsers
@@ -93,6 +95,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     """Build a mock server app. Opens and migrates the database and loads fixtures now, so the
     app answers its first request with the state ready."""
     runtime = runtime or build_runtime(config or MockConfig())
+    demote_refused_requests()
     service = runtime.service
     controls = runtime.controls
     answers: AnswerCache[Answer] = AnswerCache(
@@ -110,7 +113,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
+    async def lifespan(_app: object) -> AsyncIterator[None]:
         for start in runtime.on_startup:
             await start()
         try:
@@ -186,7 +189,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     return app
 
 
-def _clock_key(state: ClockState) -> tuple[Any, Any]:
+def _clock_key(state: ClockState) -> tuple[datetime | None, timedelta]:
     return (state.frozen_at, state.offset)
 
 

@@ -11,7 +11,6 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
@@ -280,7 +279,7 @@ class Checkpoints(_BackgroundTask):
                 logger.warning("WAL checkpoint failed", exc_info=True)
 
 
-def _document_in_force(config: MockConfig, loaded: Any) -> FixtureDocument:
+def _document_in_force(config: MockConfig, loaded: object) -> FixtureDocument:
     """The fixtures the mock answers resets with: the file, read and checked now; or, when
     the database already holds the state loaded from that same file (and no reset is asked),
     the document stored with it, checked when it was loaded (a start then neither parses the
