@@ -33,13 +33,6 @@ def normalise_user(user: str) -> str:
     return user.strip().lower()
 
 
-def _draws_like_choice(source: random.Random) -> bool:
-    """True when ``source.choice`` picks with ``_randbelow_with_getrandbits`` (CPython's
-    ``random`` since 3.2), so ``CodeGenerator.one`` may inline it."""
-    method = getattr(random.Random, "_randbelow_with_getrandbits", None)
-    return method is not None and getattr(type(source), "_randbelow", None) is method
-
-
 class CodeGenerator:
     """Generates fresh codes for one offer; deterministic for a given seed."""
 
@@ -63,16 +56,11 @@ class CodeGenerator:
         self._random = random.Random(seed) if seed is not None else random.SystemRandom()
 
     def one(self) -> str:
-        source = self._random
-        if not _draws_like_choice(source):
-            body = "".join(source.choice(self.alphabet) for _ in range(self.length))
-            return f"{self.prefix}{body}{self.suffix}"
-        # ``choice(seq)`` is ``seq[_randbelow(len(seq))]``, and ``_randbelow(n)`` draws
-        # ``getrandbits(n.bit_length())`` until the draw is below n. The same draws, inlined: the
-        # same codes for a seed, without two calls per character (generating the default
-        # fixtures' 6,000-code pools was a tenth of a new database's start-up).
+        # Each character: ``getrandbits(size.bit_length())`` drawn again until it is below the
+        # alphabet's size (unbiased rejection sampling; the draws CPython's ``choice`` makes,
+        # so a seed gives the codes it always gave), one call per character.
         alphabet = self.alphabet
-        getrandbits = source.getrandbits
+        getrandbits = self._random.getrandbits
         size = len(alphabet)
         bits = size.bit_length()
         chars = []
