@@ -10,6 +10,7 @@ Rules live in memory per process; counts, probabilities and rate-limit windows a
 
 from __future__ import annotations
 
+import builtins
 import functools
 import itertools
 import math
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "CallbackFault",
@@ -284,7 +285,7 @@ class FaultBook:
         if expired:
             self._reindex()
 
-    def _candidates(self, code: str | None) -> list[FaultRule]:
+    def _candidates(self, code: str | None) -> builtins.list[FaultRule]:
         """The API rules that may match a request carrying ``code``, in creation order."""
         coded = self._by_code.get(_norm(code)) if code else None
         if not coded:
@@ -307,7 +308,7 @@ class FaultBook:
         the hot routes can ask it first."""
         if self._codeless:
             return True
-        return bool(code) and _norm(code) in self._by_code  # type: ignore[arg-type]
+        return code is not None and bool(code) and _norm(code) in self._by_code
 
     def decide(self, operation: str | None, path: str, code: str | None) -> FaultDecision | None:
         """The first live API rule that matches and fires (rules are tried in creation order)."""
@@ -340,7 +341,7 @@ class FaultBook:
         return None
 
     @staticmethod
-    def _rate_limit(rule: FaultRule) -> FaultDecision | bool | None:
+    def _rate_limit(rule: FaultRule) -> FaultDecision | Literal[False] | None:
         limit = rule.get("rate_limit")
         if not limit:
             return None

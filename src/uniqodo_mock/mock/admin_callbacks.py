@@ -4,6 +4,7 @@ checks what a schema cannot (the owner exists, the URL is absolute http(s))."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -99,7 +100,7 @@ class CallbackAdmin:
         subscription: int | None,
         redemption: int | None,
         limit: int,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         return self.outbox.list(
             status=status, subscription_id=subscription, redemption_id=redemption, limit=limit
         )

@@ -103,9 +103,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
         lambda: (service.state.generation, _clock_key(service.clock.state)),
         enabled=runtime.config.answer_cache,
     )
-    vendor_api = VendorApi(
-        service, runtime.calls, answers, controls.clock_sync if controls is not None else None
-    )
+    vendor_api = VendorApi(service, runtime.calls, answers, controls.clock_sync)
     renderer = ErrorRenderer(
         lambda: service.state.catalogue,
         lambda: service.state.settings.seed,

@@ -72,9 +72,7 @@ class FaultMiddleware:
         record = current_request()
         if record is not None:
             record.operation = operation
-        controls = self.runtime.controls
-        assert controls is not None
-        faults = controls.faults
+        faults = self.runtime.controls.faults
         code = (scope.get("path_params") or {}).get("code")
         if code is None and faults.has_api_rules():
             query = scope.get("query_string", b"").decode("latin-1")

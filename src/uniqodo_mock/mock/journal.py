@@ -89,7 +89,6 @@ class JournalMiddleware:
     ) -> None:
         runtime = self.runtime
         controls = runtime.controls
-        assert controls is not None
         catalogue = runtime.service.catalogue
         path = scope["path"]
         answer, request, fault = record.answer, record.request, record.fault

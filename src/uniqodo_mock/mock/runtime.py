@@ -107,10 +107,10 @@ class MockRuntime:
     fixtures: FixtureDocument
     calls: DatabaseCalls
     data_version: DataVersion
+    controls: Controls
     on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
-    controls: Controls | None = None
 
     def close(self) -> None:
         """Release the database: threads, the version connection, the engines' pools."""
@@ -128,10 +128,9 @@ class MockRuntime:
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
-        if self.controls is not None:
-            self.controls.faults.clear()
-            seed_fixture_faults(self.controls.faults, document.data)
-            self.controls.clock_sync.refresh(force=True)
+        self.controls.faults.clear()
+        seed_fixture_faults(self.controls.faults, document.data)
+        self.controls.clock_sync.refresh(force=True)
 
 
 def ensure_receiver_subscription(runtime: MockRuntime) -> None:
@@ -215,8 +214,13 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
+    controls = Controls(
+        clock_sync=ClockSync(repo, clock),
+        journal=Journal(config.journal_size),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+    )
     runtime = MockRuntime(
-        config, engine, repo, service, clock, document, calls, DataVersion(engine)
+        config, engine, repo, service, clock, document, calls, DataVersion(engine), controls
     )
     runtime.on_shutdown.append(_closer(calls))
     warm_up = BasketRuleWarmUp(document)
@@ -229,11 +233,6 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
-    runtime.controls = Controls(
-        clock_sync=ClockSync(repo, clock),
-        journal=Journal(config.journal_size),
-        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
-    )
     runtime.controls.clock_sync.refresh(force=True)
     seed_fixture_faults(runtime.controls.faults, document.data)
     if runtime.dispatcher is not None:

@@ -215,6 +215,7 @@ class _Api:
                 if not batch:
                     yield b": keep-alive\n\n"
                 for call in batch:
+                    assert call.id is not None  # (stored calls carry their id)
                     data = call.to_json()
                     data.pop("body_base64")
                     text = data.pop("body_text")

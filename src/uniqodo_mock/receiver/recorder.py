@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
+from starlette.types import Receive, Scope, Send
 
 from uniqodo_mock.receiver.model import micros_now
 from uniqodo_mock.receiver.service import Receiver
@@ -27,7 +27,6 @@ from uniqodo_mock.receiver.service import Receiver
 __all__ = ["RecorderApp"]
 
 log = logging.getLogger(__name__)
-Scope = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -42,7 +41,7 @@ class _Body:
     disconnected: bool = False
 
 
-async def _read_body(receive: Any, declared: int | None, limit: int, deadline: float) -> _Body:
+async def _read_body(receive: Receive, declared: int | None, limit: int, deadline: float) -> _Body:
     body = _Body()
     if declared is not None and declared > limit:
         body.refused, body.size = 413, declared
@@ -79,7 +78,7 @@ class RecorderApp:
     def __init__(self, receiver: Receiver) -> None:
         self.receiver = receiver
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         received_at = micros_now()
@@ -127,7 +126,7 @@ class RecorderApp:
 
 
 async def _answer(
-    send: Any, status: int, message: str | None, call_id: int | None = None, *, close: bool = False
+    send: Send, status: int, message: str | None, call_id: int | None = None, *, close: bool = False
 ) -> None:
     headers = [(b"x-receiver-call-id", str(call_id).encode())] if call_id is not None else []
     if close:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Engine,
     Select,
@@ -241,7 +242,7 @@ _REDEMPTION_BY_KEY = Statement(
     select(redemptions).where(redemptions.c.redemption_key == bindparam("redemption_key"))
 )
 # What issuing a code sets on it, by either statement below.
-_ISSUED = {
+_ISSUED: dict[str, BindParameter[Any]] = {
     "issued_at": bindparam("b_issued_at"),
     "issued_to": bindparam("b_issued_to"),
     "issued_to_norm": bindparam("b_issued_to_norm"),
