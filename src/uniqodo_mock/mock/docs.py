@@ -7,6 +7,10 @@
 Every served copy names the mock itself first in ``servers``, at the origin the request came
 to (so Swagger UI's "Try it out" talks to this mock, on whatever host and port it runs); the live
 platform stays listed after it, never first.
+
+A path under ``/__admin/docs/`` that names no file of the bundle (a typo, a traversal attempt)
+and an unknown ``/__admin/specs/`` name go on to the router, whose 404 is in the envelope: only
+files inside the bundle's directory are ever served.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import orjson
 import yaml
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -74,7 +79,7 @@ class DocsMiddleware:
         try:
             from swagger_ui_bundle import swagger_ui_path
 
-            self._assets: ASGIApp | None = StaticFiles(directory=str(swagger_ui_path))
+            self._assets: StaticFiles | None = StaticFiles(directory=str(swagger_ui_path))
         except ImportError:  # pragma: no cover - the bundle is a dependency
             self._assets = None
 
@@ -104,14 +109,21 @@ class DocsMiddleware:
             response = RedirectResponse("/__admin/docs/")
         elif path in ("/__admin/docs/", "/__admin/docs/index.html"):
             response = FileResponse(_INDEX, media_type="text/html")
-        elif path.startswith("/__admin/specs/"):
-            response = Response(
-                b'{"error": "no such spec"}', status_code=404, media_type="application/json"
-            )
-        elif self._assets is not None:
-            sub = dict(scope, path=path[len("/__admin/docs") :], root_path="")
-            await self._assets(sub, receive, send)
-            return
         else:
-            response = Response(status_code=404)
+            asset = await self._asset(scope, path) if path.startswith("/__admin/docs/") else None
+            if asset is None:
+                await self.app(scope, receive, send)  # the router's 404, in the envelope
+                return
+            response = asset
         await response(scope, receive, send)
+
+    async def _asset(self, scope: Scope, path: str) -> Response | None:
+        """The bundle's file at ``path`` (its HEAD, a 304), or None for no such file: the
+        bundle's own lookup keeps every path inside its directory."""
+        if self._assets is None:
+            return None
+        sub = dict(scope, path=path[len("/__admin/docs") :], root_path="")
+        try:
+            return await self._assets.get_response(self._assets.get_path(sub), sub)
+        except (HTTPException, OSError):
+            return None

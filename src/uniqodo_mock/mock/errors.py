@@ -11,6 +11,7 @@ from collections.abc import Callable
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.core.errors import ErrorCatalogue
@@ -156,6 +157,14 @@ class ErrorRenderer:
     def undecodable(self, request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
         return self.render(request, "unsupported_body", 400, "The request is not valid UTF-8.")
 
+    def malformed_multipart(
+        self, request: ConnexionRequest, exc: MultiPartException
+    ) -> ConnexionResponse:
+        """A multipart body connexion cannot take apart (no boundary, no parts): the client's
+        fault, named as such."""
+        detail = _clean_detail(f"The multipart body is malformed: {exc.message}")
+        return self.render(request, "unsupported_body", 400, detail)
+
     def rejected(self, request: ConnexionRequest, exc: RequestRejected) -> ConnexionResponse:
         return self.render(request, exc.key, exc.status, exc.detail, exc.headers)
 
@@ -185,6 +194,7 @@ class ErrorRenderer:
         add(ProblemException, self.problem)
         add(HTTPException, self.http_error)
         add(UnicodeDecodeError, self.undecodable)
+        add(MultiPartException, self.malformed_multipart)
         add(RequestRejected, self.rejected)
         add(FaultAnswer, self.fault)
         add(Exception, self.unexpected)

@@ -3,7 +3,8 @@ and in front of its router.
 
 A body larger than its bound gets 413, a body that trickles in slower than its timeout allows
 gets 408 (slowloris), a form body with more than ``MAX_FIELDS`` fields gets 413, and a form body
-that is not valid in its charset (UTF-8 unless declared) gets 400 ``unsupported_body``: each
+that is not valid in its charset (UTF-8 unless declared) gets 400 ``unsupported_body``, and a
+form field holding a NUL character (which PostgreSQL cannot store) gets 400 naming it: each
 raised as ``RequestRejected`` and rendered in the vendor's envelope, before any handler runs,
 so one bad client cannot take the server down or fill its memory. The admin API has larger
 bounds (it takes snapshots, fixture documents and code uploads) but bounds all the same.
@@ -23,7 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uniqodo_mock.mock.errors import RequestRejected
-from uniqodo_mock.mock.parameters import MAX_FIELDS
+from uniqodo_mock.mock.parameters import MAX_FIELDS, nul_parameter
 
 __all__ = ["BodyLimits", "BodyLimitsMiddleware"]
 
@@ -118,8 +119,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _check_form(scope: Scope, body: bytes) -> None:
-    """A form body must decode in its charset, before and after percent-decoding, and hold at
-    most ``MAX_FIELDS`` fields."""
+    """A form body must decode in its charset, before and after percent-decoding, hold at
+    most ``MAX_FIELDS`` fields and no NUL character."""
     content_type = _header(scope, b"content-type") or ""
     media, _, params = content_type.partition(";")
     if media.strip().lower() != "application/x-www-form-urlencoded":
@@ -137,7 +138,7 @@ def _check_form(scope: Scope, body: bytes) -> None:
         ) from None
     try:
         text = body.decode(charset)
-        parse_qsl(
+        pairs = parse_qsl(
             text,
             keep_blank_values=True,
             encoding=charset,
@@ -152,3 +153,8 @@ def _check_form(scope: Scope, body: bytes) -> None:
         raise RequestRejected(
             413, "payload_too_large", f"The form body may hold at most {MAX_FIELDS} fields."
         ) from None
+    nul = nul_parameter(pairs)
+    if nul is not None:
+        raise RequestRejected(
+            400, "invalid_parameter", f"Form field '{nul}' must not contain NUL characters."
+        )

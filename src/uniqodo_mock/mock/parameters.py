@@ -9,13 +9,16 @@ parameter as the platform does, by its first value, validates exactly that value
 the parsed parameters in the request scope for the operation (``mock/operations.py``), so no
 layer parses the query again. Messages name the parameter, as the envelope's 400 must.
 
-Declared text parameters hold no NUL character (the spec's pattern), which the database could
-not store: a NUL is a 400 naming the parameter, the same on SQLite and PostgreSQL.
+No parameter holds a NUL character, which PostgreSQL cannot store (SQLite can): a NUL in any
+path or query parameter, declared or not, is a 400 naming the parameter, checked here before any
+handler runs, so every operation answers it the same on SQLite and PostgreSQL. Declared text
+parameters say so in the spec too (the pattern ``^[^\u0000]*$``); form fields are checked by
+``mock/limits.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,6 +36,7 @@ __all__ = [
     "VendorParameters",
     "VendorURIParsers",
     "first_values",
+    "nul_parameter",
 ]
 
 # Where the parsed parameters wait in the scope's extensions for the operation.
@@ -66,6 +70,19 @@ def first_values(text: str, *, what: str, encoding: str = "utf-8") -> dict[str, 
     for name, value in pairs:
         values.setdefault(name, value)
     return values
+
+
+def nul_parameter(pairs: Iterable[tuple[str, object]]) -> str | None:
+    """The first name among ``(name, value)`` pairs whose name or text value holds a NUL
+    character, shown with the NUL as ``\\0``; None when there is none."""
+    for name, value in pairs:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            return name.replace("\x00", "\\0")
+    return None
+
+
+def _nul_problem(kind: str, name: str) -> BadRequestProblem:
+    return BadRequestProblem(detail=f"{kind} parameter '{name}' must not contain NUL characters")
 
 
 def _describe(error: Any) -> str:
@@ -123,6 +140,12 @@ class CompiledParameters:
         except TooManyFields as error:
             raise BadRequestProblem(detail=str(error)) from None
         path_params: Mapping[str, Any] = scope.get("path_params", {})
+        # Before the schemas, for every parameter alike (undeclared ones are kept by some
+        # operations, such as a redemption's custom parameters).
+        for kind, values in (("Path", path_params), ("Query", query)):
+            nul = nul_parameter(values.items())
+            if nul is not None:
+                raise _nul_problem(kind, nul)
         for name, check in self.path:
             _check("Path", name, path_params.get(name), check, required=True)
         for name, check, required in self.query:
@@ -137,8 +160,6 @@ def _check(kind: str, name: str, value: Any, check: _Check, *, required: bool) -
         return
     if check.is_valid(value):
         return
-    if isinstance(value, str) and "\x00" in value:
-        raise BadRequestProblem(detail=f"{kind} parameter '{name}' must not contain NUL characters")
     error = check.first_error(value)
     detail = _describe(error) if error is not None else "does not fit its schema"
     raise BadRequestProblem(detail=f"{kind} parameter '{name}' {detail}")
