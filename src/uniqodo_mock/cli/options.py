@@ -24,6 +24,8 @@ __all__ = [
     "AliasedOption",
     "Target",
     "admin_token_option",
+    "connection_limits",
+    "connection_options",
     "cors_options",
     "log_level_option",
     "mock_url_option",
@@ -218,6 +220,44 @@ def cors_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "e.g. http://localhost:3000; * is any origin (env UNIQODO_MOCK_CORS_ORIGINS). The "
         "admin API never answers other origins.",
     )(command)
+
+
+def connection_options(env_prefix: str) -> Callable[[Any], Any]:
+    """``--head-timeout`` and ``--max-connections`` (env ``{env_prefix}_HEAD_TIMEOUT``,
+    ``{env_prefix}_MAX_CONNECTIONS``): the server's connection bounds
+    (``uniqodo_mock.serving.ConnectionLimits``)."""
+    from uniqodo_mock.serving import DEFAULT_HEAD_TIMEOUT, DEFAULT_MAX_CONNECTIONS
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--max-connections",
+            type=click.IntRange(1),
+            default=DEFAULT_MAX_CONNECTIONS,
+            show_default=True,
+            envvar=f"{env_prefix}_MAX_CONNECTIONS",
+            help="Connections open at once (per worker); one more is answered 503 and closed "
+            f"(env {env_prefix}_MAX_CONNECTIONS).",
+        )(command)
+        return click.option(
+            "--head-timeout",
+            type=click.FloatRange(min=0.1, max=3600),
+            default=DEFAULT_HEAD_TIMEOUT,
+            show_default=True,
+            envvar=f"{env_prefix}_HEAD_TIMEOUT",
+            metavar="SECONDS",
+            help="Seconds a request's head (request line and headers) may take to arrive, from "
+            "the connection's start or the previous answer; slower connections are closed "
+            f"(env {env_prefix}_HEAD_TIMEOUT).",
+        )(command)
+
+    return decorate
+
+
+def connection_limits(head_timeout: float, max_connections: int) -> Any:
+    """The ``ConnectionLimits`` of ``connection_options``' values."""
+    from uniqodo_mock.serving import ConnectionLimits
+
+    return ConnectionLimits(head_timeout=head_timeout, max_connections=max_connections)
 
 
 def request_timeout_option(default: float = 30.0) -> Callable[[Any], Any]:

@@ -8,7 +8,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from uniqodo_mock.cli import cli
-from uniqodo_mock.cli.options import log_level_option
+from uniqodo_mock.cli.options import connection_limits, connection_options, log_level_option
 from uniqodo_mock.receiver.responses import ResponseRule, parse_rule
 from uniqodo_mock.receiver.settings import (
     DEFAULT_BODY_TIMEOUT,
@@ -62,9 +62,12 @@ def _is_loopback(host: str) -> bool:
     default=DEFAULT_BODY_TIMEOUT,
     show_default=True,
     type=click.FloatRange(min=0.1, max=3600),
+    envvar="UNIQODO_RECEIVER_BODY_TIMEOUT",
     help="Seconds a request body may take to arrive after its headers; slower bodies get 408 "
-    "and their connection is closed (the call is recorded without its body).",
+    "and their connection is closed (the call is recorded without its body; env "
+    "UNIQODO_RECEIVER_BODY_TIMEOUT).",
 )
+@connection_options("UNIQODO_RECEIVER")
 @click.option(
     "--respond",
     "responses",
@@ -90,6 +93,8 @@ def receiver(
     db_url: str,
     max_body_bytes: int,
     body_timeout: float,
+    head_timeout: float,
+    max_connections: int,
     responses: tuple[ResponseRule, ...],
     admin_token: str | None,
     log_level: str,
@@ -109,9 +114,8 @@ def receiver(
       uniqodo-mock receiver --port 8090 --db sqlite:///calls.db --respond /hook=500
       uniqodo-mock receiver --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
-    import uvicorn
-
     from uniqodo_mock.receiver.app import create_receiver_app
+    from uniqodo_mock.serving import run_server
 
     if not _is_loopback(host) and not admin_token:
         click.echo(
@@ -135,11 +139,11 @@ def receiver(
             f"{r.path}={r.status}" + (f":{r.delay:g}" if r.delay else "") for r in rules
         )
         click.echo(f"response rules in force (stored in the database): {answers}", err=True)
-    uvicorn.run(
+    run_server(
         app,
+        limits=connection_limits(head_timeout, max_connections),
         host=host,
         port=port,
         log_level=log_level,
-        access_log=False,
         timeout_graceful_shutdown=2,
     )

@@ -16,7 +16,13 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
-from uniqodo_mock.cli.options import cors_options, log_level_option, option
+from uniqodo_mock.cli.options import (
+    connection_limits,
+    connection_options,
+    cors_options,
+    log_level_option,
+    option,
+)
 from uniqodo_mock.store.engine import default_db_url
 
 __all__ = ["serve"]
@@ -72,8 +78,10 @@ __all__ = ["serve"]
     default=10.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Seconds a request body may take to arrive (slower: 408).",
+    envvar="UNIQODO_MOCK_BODY_TIMEOUT",
+    help="Seconds a request body may take to arrive (slower: 408; env UNIQODO_MOCK_BODY_TIMEOUT).",
 )
+@connection_options("UNIQODO_MOCK")
 @click.option(
     "--db-busy-timeout",
     default=10_000,
@@ -113,6 +121,8 @@ def serve(
     journal_size: int,
     max_body: int,
     body_timeout: float,
+    head_timeout: float,
+    max_connections: int,
     db_busy_timeout: int,
     answer_cache: bool,
     db_timeout: float,
@@ -136,12 +146,11 @@ def serve(
       uniqodo-mock serve --db postgresql+psycopg://qa@127.0.0.1/uniqodo --workers 4
       uniqodo-mock serve --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
-    import uvicorn
-
     from uniqodo_mock.mock.runtime import MockConfig, build_runtime
 
     configure_logging(log_level)
     warn_if_exposed(host, admin_token)
+    limits = connection_limits(head_timeout, max_connections)
     deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
         db_url=db,
@@ -172,9 +181,11 @@ def serve(
         from uniqodo_mock.mock.app import create_app
 
         # One process: serve the runtime just built (start-up pays for one migration check).
+        from uniqodo_mock.serving import run_server
+
         app = create_app(runtime=runtime)
         settle_startup_heap()
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        run_server(app, limits=limits, host=host, port=port, log_level=log_level)
         return
     # Several worker processes under uvicorn's supervisor (it replaces workers that die or
     # hang; SIGHUP restarts them, SIGTTIN/SIGTTOU add and remove one). Each builds its app
@@ -192,10 +203,10 @@ def serve(
         serve_workers(
             "uniqodo_mock.mock.workers:worker_app",
             workers=workers,
+            limits=limits,
             host=host,
             port=port,
             log_level=log_level,
-            access_log=False,
         )
     )
 

@@ -13,7 +13,7 @@ import signal
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.engine import make_url
@@ -26,8 +26,16 @@ from uniqodo_mock.cli.common import (
     fail_on_fixture_error,
     warn_if_exposed,
 )
-from uniqodo_mock.cli.options import cors_options, log_level_option
+from uniqodo_mock.cli.options import (
+    connection_limits,
+    connection_options,
+    cors_options,
+    log_level_option,
+)
 from uniqodo_mock.store.engine import default_db_url
+
+if TYPE_CHECKING:
+    from uniqodo_mock.serving import ConnectionLimits
 
 __all__ = ["receiver_db_beside", "up"]
 
@@ -47,20 +55,24 @@ def receiver_db_beside(mock_db: str) -> str:
 class _Server:
     """A uvicorn server that leaves signal handling to ``up`` (two servers, one Ctrl-C)."""
 
-    def __init__(self, app: Any, host: str, port: int, log_level: str) -> None:
+    def __init__(
+        self, app: Any, host: str, port: int, log_level: str, limits: ConnectionLimits
+    ) -> None:
         import uvicorn
+
+        from uniqodo_mock.serving import server_config
 
         class Quiet(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Iterator[None]:
                 yield
 
-        config = uvicorn.Config(
+        config = server_config(
             app,
+            limits=limits,
             host=host,
             port=port,
             log_level=log_level,
-            access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
         )
@@ -96,13 +108,19 @@ def _display_host(host: str) -> str:
 
 
 async def _run(
-    app: Any, receiver_app: Any, host: str, port: int, receiver_port: int, log: str
+    app: Any,
+    receiver_app: Any,
+    host: str,
+    port: int,
+    receiver_port: int,
+    log: str,
+    limits: ConnectionLimits,
 ) -> None:
     from uniqodo_mock.mock.runtime import ensure_receiver_subscription
 
     shown = _display_host(host)
     mock_config = app.runtime.config
-    receiver = _Server(receiver_app, host, receiver_port, log)
+    receiver = _Server(receiver_app, host, receiver_port, log, limits)
     real_receiver_port = await receiver.start("receiver")
     mock_config.receiver_url = f"http://{shown}:{real_receiver_port}/callback"
     try:
@@ -111,7 +129,7 @@ async def _run(
         receiver.stop()
         await receiver.wait_stopped()
         raise
-    mock = _Server(app, host, port, log)
+    mock = _Server(app, host, port, log, limits)
     try:
         real_port = await mock.start("mock")
     except BaseException:
@@ -198,6 +216,7 @@ Ctrl-C stops both.
     "(Authorization: Bearer TOKEN or ?token=; env UNIQODO_MOCK_ADMIN_TOKEN). Health checks "
     "and the receiver's callback endpoints stay open.",
 )
+@connection_options("UNIQODO_MOCK")
 @cors_options
 @callback_options
 def up(
@@ -212,6 +231,8 @@ def up(
     admin_token: str | None,
     cors_origins: tuple[str, ...],
     no_cors: bool,
+    head_timeout: float,
+    max_connections: int,
     **callback_kwargs: Any,
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
@@ -239,6 +260,7 @@ def up(
 
     configure_logging(log_level)
     warn_if_exposed(host, admin_token)
+    limits = connection_limits(head_timeout, max_connections)
     deliver, overrides = dispatch_settings(callback_kwargs)
     config = MockConfig(
         db_url=db,
@@ -273,7 +295,7 @@ def up(
         ) from None
     settle_startup_heap()
     try:
-        asyncio.run(_run(app, receiver_app, host, port, receiver_port, log_level))
+        asyncio.run(_run(app, receiver_app, host, port, receiver_port, log_level, limits))
     except KeyboardInterrupt:
         pass
     except (OSError, DBAPIError) as exc:

@@ -19,7 +19,7 @@ import uvicorn
 from uniqodo_mock.admin_client import AdminClient
 from uniqodo_mock.mock.app import MockApp, create_app
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime
-from uniqodo_mock.serving import serve_in_thread
+from uniqodo_mock.serving import ConnectionLimits, serve_in_thread
 
 __all__ = ["DISTRIBUTOR_KEY", "MERCHANT_KEY", "RunningMock", "running_mock"]
 
@@ -57,11 +57,17 @@ class RunningMock:
 
 
 @contextmanager
-def running_mock(config: MockConfig, *, ready_timeout: float = 30.0) -> Iterator[RunningMock]:
+def running_mock(
+    config: MockConfig, *, ready_timeout: float = 30.0, limits: ConnectionLimits | None = None
+) -> Iterator[RunningMock]:
     app = create_app(config)
     try:
         with serve_in_thread(
-            app, health_path="/__admin/health", name="mock-server", ready_timeout=ready_timeout
+            app,
+            health_path="/__admin/health",
+            name="mock-server",
+            ready_timeout=ready_timeout,
+            limits=limits,
         ) as served:
             admin = AdminClient(served.url, token=config.admin_token)
             running = RunningMock(served.url, app, served.server, served.thread, admin)

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from uniqodo_mock.receiver.app import create_receiver_app
 from uniqodo_mock.receiver.client import ReceiverClient
 from uniqodo_mock.receiver.settings import ReceiverSettings
-from uniqodo_mock.serving import serve_in_thread
+from uniqodo_mock.serving import ConnectionLimits, serve_in_thread
 
 __all__ = ["RunningReceiver", "running_receiver"]
 
@@ -33,11 +33,18 @@ class RunningReceiver:
 
 @contextmanager
 def running_receiver(
-    settings: ReceiverSettings, *, ready_timeout: float = 15.0
+    settings: ReceiverSettings,
+    *,
+    ready_timeout: float = 15.0,
+    limits: ConnectionLimits | None = None,
 ) -> Iterator[RunningReceiver]:
     app = create_receiver_app(settings)
     with serve_in_thread(
-        app, health_path="/__receiver/health", name="receiver-server", ready_timeout=ready_timeout
+        app,
+        health_path="/__receiver/health",
+        name="receiver-server",
+        ready_timeout=ready_timeout,
+        limits=limits,
     ) as served:
         try:
             yield RunningReceiver(served.url, app, served.server)
