@@ -30,7 +30,7 @@ def test_schema_comes_from_alembic_in_its_own_version_table(fresh_db_url: str) -
     } <= names
     assert "alembic_version" not in names  # the mock's own version table stays free
     with engine.connect() as conn:
-        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0003"
+        assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "r0004"
     engine.dispose()
 
 
@@ -142,4 +142,51 @@ def test_upgrading_from_r0001_keeps_the_parameter_index(fresh_db_url: str) -> No
     assert store.delete(parse_filter([])) == 2
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM receiver_call_params")).scalar() == 0
+    engine.dispose()
+
+
+def test_ids_of_deleted_calls_are_never_drawn_again(db_url: str) -> None:
+    engine = create_db_engine(db_url)
+    upgrade_schema(engine)
+    store = CallStore(engine)
+    ids = store.insert_many([_call("/a"), _call("/b"), _call("/c")])
+    assert store.delete(parse_filter([("path", "/c")])) == 1  # the newest
+    [again] = store.insert_many([_call("/d")])
+    assert again > max(ids)
+    assert store.delete(parse_filter([])) == 3
+    [after_all] = store.insert_many([_call("/e")])
+    assert after_all > again
+    assert [c.path for c in store.list(parse_filter([]))] == ["/e"]
+    engine.dispose()
+
+
+def test_upgrading_from_r0003_keeps_the_calls_and_their_ids(fresh_db_url: str) -> None:
+    engine = create_db_engine(fresh_db_url)
+    upgrade_schema(engine, "r0003")
+    ids = []
+    with engine.begin() as conn:  # as the r0003 writer stored them
+        for path in ("/old", "/newest"):
+            ids.append(
+                conn.execute(
+                    text(
+                        "INSERT INTO receiver_calls (received_at, method, path, query, headers, "
+                        "body, body_size, rejected, response_status, params, looks_like_callback,"
+                        " problems) VALUES (1, 'POST', :path, '', '[]', :body, 0, false, 204, "
+                        "'[]', false, '[]') RETURNING id"
+                    ),
+                    {"path": path, "body": b""},
+                ).scalar_one()
+            )
+        conn.execute(
+            text(
+                "INSERT INTO receiver_call_params (call_id, name, value) VALUES (:id, 'code', 'OLD1')"
+            ),
+            {"id": ids[0]},
+        )
+    upgrade_schema(engine)
+    store = CallStore(engine)
+    assert [c.id for c in store.list(parse_filter([("param", "code:OLD1")]))] == [ids[0]]
+    assert store.delete(parse_filter([("path", "/newest")])) == 1
+    [new] = store.insert_many([_call("/new")])
+    assert new > ids[1]
     engine.dispose()

@@ -8,8 +8,9 @@ writer's CPU per call:
 - PostgreSQL: the whole batch is **one statement** in autocommit (its own transaction, one round
   trip): the calls and their parameter index rows go in as column arrays (``unnest``), the
   parameter rows joined to the ids the calls got. The driver prepares the statement once.
-- SQLite: ``BEGIN IMMEDIATE``, ids assigned from ``max(id)`` under the write lock (what SQLite's
-  rowid would assign), two ``executemany``, ``COMMIT``.
+- SQLite: ``BEGIN IMMEDIATE``, ids assigned after the largest ever used (``max(id)`` and the
+  table's AUTOINCREMENT counter, what SQLite itself would assign) under the write lock, two
+  ``executemany``, ``COMMIT``.
 - The receiver's writer also reads the shared response rules' row first (one small select per
   batch, before the PostgreSQL statement, inside the SQLite transaction), which decides what
   each call of the batch is answered (``shared_responses.py``).
@@ -113,6 +114,13 @@ def _index_entry(param: Param) -> tuple[str, str]:
     return _text(param.name[:PARAM_NAME_MAX]), _text(param.value[:PARAM_VALUE_MAX])
 
 
+# Deleted calls' ids are not drawn again: the counter remembers them (migration r0004).
+_SQLITE_NEXT_ID = (
+    "SELECT max(coalesce((SELECT max(id) FROM receiver_calls), 0), coalesce((SELECT seq FROM "
+    "sqlite_sequence WHERE name = 'receiver_calls'), 0)) + 1"
+)
+
+
 class BatchInserter:
     """Inserts batches over one connection held between batches. One thread at a time.
 
@@ -201,7 +209,7 @@ class BatchInserter:
             try:
                 if responses is not None:
                     responses.apply(cursor, records)
-                first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM receiver_calls")
+                first = cursor.execute(_SQLITE_NEXT_ID)
                 start = int(first.fetchone()[0])
                 ids = list(range(start, start + len(records)))
                 cursor.executemany(

@@ -58,6 +58,8 @@ calls = Table(
     Column("looks_like_callback", Boolean, nullable=False),
     Column("conforms", Boolean),
     Column("problems", Text, nullable=False),
+    # SQLite: ids are never reused after a deletion (r0004), as on PostgreSQL.
+    sqlite_autoincrement=True,
 )
 
 # No foreign key and no surrogate id (migration r0002): both were checked or drawn per indexed

@@ -142,6 +142,12 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
             text("SELECT setval(pg_get_serial_sequence('redemptions', 'id'), :value)"),
             {"value": max_redemption_id},
         )
+    elif max_redemption_id:
+        # SQLite's AUTOINCREMENT counter (0005h) likewise: a reset state answers as a new one.
+        conn.execute(
+            text("UPDATE sqlite_sequence SET seq = :value WHERE name = 'redemptions'"),
+            {"value": max_redemption_id},
+        )
     repo.set_meta(conn, "fixtures", {"source": document.source, "document": data})
     repo.set_meta(conn, "settings", settings)
     repo.set_meta(conn, "errors", data.get("errors") or {})

@@ -181,6 +181,8 @@ redemptions = Table(
     Index("ix_redemptions_offer_user_order", "offer_id", "user_id_norm", "redeemed_at", "id"),
     Index("ix_redemptions_code", "code_id"),
     Index("ix_redemptions_key", "redemption_key"),
+    # Ids are never reused on SQLite, as on PostgreSQL (0005h).
+    sqlite_autoincrement=True,
 )
 
 subscriptions = Table(
@@ -199,6 +201,8 @@ subscriptions = Table(
     Column("owner_distributor_id", BigInteger, nullable=True),
     Column("origin", String(16), nullable=False, default="runtime"),
     Column("created_at", DateTime, nullable=False),
+    # Ids are never reused on SQLite, as on PostgreSQL (0005h).
+    sqlite_autoincrement=True,
 )
 
 # One row per (redemption, matching subscription), written in the redemption's transaction.
@@ -225,6 +229,8 @@ outbox = Table(
     Column("created_at", DateTime, nullable=False),
     Column("delivered_at", DateTime, nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+    # Ids are never reused on SQLite, as on PostgreSQL (0005h).
+    sqlite_autoincrement=True,
 )
 
 delivery_attempts = Table(
@@ -242,4 +248,6 @@ delivery_attempts = Table(
     Column("error", Text, nullable=True),
     Column("outcome", String(16), nullable=False),
     Index("ix_delivery_attempts_outbox", "outbox_id"),
+    # Ids are never reused on SQLite, as on PostgreSQL (0005h).
+    sqlite_autoincrement=True,
 )

@@ -2,8 +2,8 @@
 
 ``export_snapshot`` dumps every mock table (never the receiver's); ``import_snapshot`` checks a
 document completely, then replaces the state with it in one transaction: a bad snapshot
-changes nothing. Ids and timestamps round-trip exactly; on PostgreSQL the id sequences are moved
-past the restored ids so new rows do not collide.
+changes nothing. Ids and timestamps round-trip exactly; the id sequences (PostgreSQL's, SQLite's
+AUTOINCREMENT counters) are moved to the restored ids so new rows continue after them.
 """
 
 from __future__ import annotations
@@ -137,12 +137,29 @@ def import_snapshot(repo: Repository, document: Any) -> dict[str, int]:
             repo.recount_pool(conn)
             if repo.is_postgres:
                 _move_sequences(conn)
+            else:
+                _move_sqlite_sequences(conn)
     except SnapshotError:
         raise
     except Exception as error:  # integrity errors: the transaction rolled back, nothing lost
         first = str(getattr(error, "orig", error)).strip().splitlines()[0]
         raise SnapshotError([f"the rows do not fit together: {first}"]) from None
     return counts
+
+
+def _move_sqlite_sequences(conn: Connection) -> None:
+    """SQLite's AUTOINCREMENT counters (0005h) follow the restored ids, as PostgreSQL's
+    sequences do: the state restored continues as it did when it was taken."""
+    for table in _tables():
+        if not table.kwargs.get("sqlite_autoincrement"):
+            continue
+        pk = next(iter(table.primary_key.columns))
+        conn.execute(
+            text(
+                f"UPDATE sqlite_sequence SET seq = (SELECT COALESCE(MAX({pk.name}), 0) "
+                f"FROM {table.name}) WHERE name = '{table.name}'"
+            )
+        )
 
 
 def _move_sequences(conn: Connection) -> None:
