@@ -209,3 +209,42 @@ def test_fixture_callback_settings_apply_and_options_override_them(
     with running_mock(overridden) as mock:
         assert mock.runtime.dispatcher.settings.max_attempts == 5
         assert mock.runtime.dispatcher.settings.backoff_base == 0.01
+
+
+def test_a_delivery_sent_again_after_its_dispatcher_died_carries_the_next_attempt(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The first dispatcher sends attempt 1 and hangs in it (the subscriber answers late) past
+    its claim, as a dispatcher killed mid-delivery would; another (a restarted mock, a
+    replica) takes the delivery over and sends it again: attempt 2, not 1 again."""
+    from uniqodo_mock.dispatch.dispatcher import DispatchSettings
+    from uniqodo_mock.receiver.responses import ResponseRule
+
+    slow = ReceiverSettings(
+        db_url=f"sqlite:///{tmp_path / 'calls.db'}", responses=(ResponseRule("/cb", 200, 3.0),)
+    )
+    hung = DispatchSettings(
+        max_attempts=5, poll_interval=0.1, timeout=30.0, concurrency=1, claim_seconds=0.5
+    )
+    with running_receiver(slow) as receiver, receiver.client() as calls:
+        with running_mock(MockConfig(db_url=db_url, dispatch=hung)) as first, first.client() as a:
+            _subscribe(a, f"{receiver.url}/cb")
+            redeem(a, "AB12E3GH", "145789")
+            calls.wait(timeout=10, after=0, path="/cb")  # attempt 1 is out, unanswered
+            patient = DispatchSettings(max_attempts=5, poll_interval=0.1, timeout=10.0)
+            with (
+                running_mock(MockConfig(db_url=db_url, dispatch=patient)) as second,
+                second.client() as b,
+            ):
+                wait_until(lambda: calls.count(path="/cb") == 2, what="the delivery sent again")
+                wait_until(lambda: deliveries(b, status="delivered"), what="marked delivered")
+        sent = [
+            next(v for k, v in c["headers"] if k == "x-uniqodo-delivery-attempt")
+            for c in calls.iter_calls(path="/cb")
+        ]
+        assert sent == ["1", "2"]
+        ids = {
+            next(v for k, v in c["headers"] if k == "x-uniqodo-delivery-id")
+            for c in calls.iter_calls(path="/cb")
+        }
+        assert len(ids) == 1  # the same delivery, for the receiver to de-duplicate

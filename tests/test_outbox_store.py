@@ -91,3 +91,33 @@ def test_retry_waits_for_its_time_and_give_up_is_final(db_url: str) -> None:
     assert [a["outcome"] for a in listed["attempts"]] == ["retry", "gave_up"]
     assert listed["attempts"][0]["status_code"] == 503
     store.repo.engine.dispose()
+
+
+def test_an_attempt_is_counted_before_it_is_sent(db_url: str) -> None:
+    """A dispatcher that died mid-delivery recorded nothing; the one that takes the row over
+    sends the next attempt number, not 1 again. A claim given back unsent counts nothing."""
+    store = _store(db_url)
+    now = datetime.now(UTC)
+    _queue(store, 1, now)
+    lease = timedelta(seconds=30)
+    [first] = store.claim("a", now, lease, 1)
+    assert (first.attempts, first.attempt) == (0, 1)
+    # "a" dies while sending; after its lease "b" (another process, a restart) goes on.
+    later = now + lease + timedelta(seconds=1)
+    [second] = store.claim("b", later, lease, 1)
+    assert (second.attempts, second.attempt) == (0, 2)
+    failed = AttemptRecord(later, 500, 1.0, "HTTP 500", False, later)
+    assert store.record(second, "b", failed) == "pending"
+    # "c" claims the retry and is stopped before sending it (a fault rule's hold): it gives
+    # the claim back, and the attempt it began is not counted.
+    [third] = store.claim("c", later + timedelta(seconds=1), lease, 1)
+    assert (third.attempts, third.attempt) == (2, 3)
+    store.release("c")
+    [fourth] = store.claim("d", later + timedelta(seconds=2), lease, 1)
+    assert (fourth.attempts, fourth.attempt) == (2, 3)
+    delivered = AttemptRecord(later, 200, 1.0, None, True, None)
+    assert store.record(fourth, "d", delivered) == "delivered"
+    [listed] = store.list()
+    assert [a["attempt"] for a in listed["attempts"]] == [2, 3]
+    assert listed["attempt_count"] == 3
+    store.repo.engine.dispose()

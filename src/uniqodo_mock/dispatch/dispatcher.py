@@ -165,7 +165,7 @@ class Dispatcher:
         self._wake.set()  # a slot is free
 
     def _fault(self, delivery: ClaimedDelivery) -> CallbackFault | None:
-        if self.fault_for is None or delivery.attempts:
+        if self.fault_for is None or delivery.attempt > 1:
             return None
         try:
             return self.fault_for(delivery)
@@ -217,7 +217,8 @@ class Dispatcher:
         return status_code, None if 200 <= status_code < 300 else f"HTTP {status_code}"
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
-        attempt = delivery.attempts + 1
+        # Counted on the row by the claim: after a dispatcher died mid-delivery, the next.
+        attempt = delivery.attempt
         fault = self._fault(delivery)
         if fault is not None and not await self._apply_hold(delivery, fault):
             return  # stopping: the claim is released, the delivery goes out next time

@@ -5,6 +5,10 @@ PostgreSQL picks rows with ``FOR UPDATE SKIP LOCKED``; SQLite (one writer at a t
 conditional UPDATE of ``claimed_by``/``claimed_until``. A claim is a lease: a dispatcher killed
 mid-delivery leaves a claim that expires, and the row is delivered again (at least once; the
 stable ``delivery_id`` lets receivers de-duplicate).
+
+A claim also counts the attempt it begins (``attempts_started``, in the claim's own write,
+before anything is sent): the delivery sent again after a dispatcher died carries the next
+attempt number. A claim given back unsent (``release``) takes its count back.
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ class ClaimedDelivery:
     method: str
     headers: dict[str, str]
     payload: dict[str, Any]
+    # Attempts finished (recorded) before this one.
     attempts: int
+    # The number of the attempt this claim begins (counted on the row before sending).
+    attempt: int = 1
     # The redeemed code, for fault rules that match callbacks by code.
     code: str | None = None
 
@@ -84,7 +91,11 @@ class OutboxStore:
                 done = conn.execute(
                     update(outbox)
                     .where(outbox.c.id == row_id, self._due(now))
-                    .values(claimed_by=worker, claimed_until=until)
+                    .values(
+                        claimed_by=worker,
+                        claimed_until=until,
+                        attempts_started=outbox.c.attempts_started + 1,
+                    )
                 ).rowcount
                 if done == 1:
                     claimed.append(row_id)
@@ -109,6 +120,8 @@ class OutboxStore:
                 headers=dict(m["headers"] or {}),
                 payload=dict(m["payload"] or {}),
                 attempts=m["attempts"],
+                # A row of an older dispatcher may have finished more than it counted begun.
+                attempt=max(m["attempts_started"], m["attempts"] + 1),
                 code=m["redeemed_code"],
             )
             for m in (row._mapping for row in rows)
@@ -117,7 +130,7 @@ class OutboxStore:
     def record(self, delivery: ClaimedDelivery, worker: str, result: AttemptRecord) -> str:
         """Log the attempt and move the row on (delivered, retry later, or failed); releases
         the claim. Returns the row's new status."""
-        attempt = delivery.attempts + 1
+        attempt = delivery.attempt
         if result.delivered:
             status, outcome = "delivered", "delivered"
         elif result.next_attempt_at is None:
@@ -157,12 +170,14 @@ class OutboxStore:
         return status
 
     def release(self, worker: str) -> None:
-        """Give back this worker's claims (a clean shutdown), so others need not wait."""
+        """Give back this worker's claims (a clean shutdown), so others need not wait: their
+        deliveries were not sent (held by a fault rule), so the attempts they began are not
+        counted."""
         with self.repo.write() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.claimed_by == worker, outbox.c.status == "pending")
-                .values(claimed_by=None, claimed_until=None)
+                .values(claimed_by=None, claimed_until=None, attempts_started=outbox.c.attempts)
             )
 
     def list(

@@ -223,6 +223,9 @@ outbox = Table(
     # pending | delivered | failed (gave up)
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # Attempts begun: counted when a dispatcher claims the row, before it sends, so the
+    # attempt number goes on after a dispatcher died mid-delivery (0005h).
+    Column("attempts_started", Integer, nullable=False, default=0, server_default="0"),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_until", DateTime, nullable=True),

@@ -1,4 +1,5 @@
-"""SQLite: ids are never reused (AUTOINCREMENT) in the tables whose ids the admin API shows
+"""SQLite: ids are never reused (AUTOINCREMENT) in the tables whose ids the admin API shows;
+attempts begun are counted on the outbox row
 
 Revision ID: 0005h
 Revises: 0004c
@@ -13,10 +14,15 @@ do there.
 Dropping ``outbox`` deletes its ``delivery_attempts`` rows through their ``ON DELETE CASCADE``
 (foreign keys are on for every connection, and cannot be turned off inside the migration's
 transaction): they are kept aside and put back.
+
+``outbox.attempts_started`` counts the attempts a dispatcher began (written with its claim,
+before it sends): a delivery sent again after a dispatcher died mid-delivery carries the next
+attempt number, not 1 again. Existing rows start from the attempts they finished.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0005h"
@@ -44,8 +50,15 @@ def _rebuild(autoincrement: bool) -> None:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "outbox",
+        sa.Column("attempts_started", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.execute("UPDATE outbox SET attempts_started = attempts")
     _rebuild(autoincrement=True)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("attempts_started")
     _rebuild(autoincrement=False)
