@@ -81,6 +81,15 @@ __all__ = ["serve"]
     envvar="UNIQODO_MOCK_BODY_TIMEOUT",
     help="Seconds a request body may take to arrive (slower: 408; env UNIQODO_MOCK_BODY_TIMEOUT).",
 )
+@click.option(
+    "--admin-max-body-bytes",
+    default=64 * 1_048_576,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="UNIQODO_MOCK_ADMIN_MAX_BODY_BYTES",
+    help="Largest /__admin request body (snapshots, fixtures, code uploads), in bytes; larger: "
+    "413, refused as it streams in (env UNIQODO_MOCK_ADMIN_MAX_BODY_BYTES).",
+)
 @connection_options("UNIQODO_MOCK")
 @click.option(
     "--db-busy-timeout",
@@ -121,6 +130,7 @@ def serve(
     journal_size: int,
     max_body: int,
     body_timeout: float,
+    admin_max_body_bytes: int,
     head_timeout: float,
     max_connections: int,
     db_busy_timeout: int,
@@ -163,6 +173,7 @@ def serve(
         journal_size=journal_size,
         max_body_bytes=max_body,
         body_timeout=body_timeout,
+        admin_max_body_bytes=admin_max_body_bytes,
         db_busy_timeout_ms=db_busy_timeout,
         answer_cache=answer_cache,
         db_timeout=db_timeout,

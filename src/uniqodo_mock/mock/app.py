@@ -134,7 +134,13 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
         partial(JournalMiddleware, runtime=runtime),
         ExceptionMiddleware,
         partial(
-            BodyLimitsMiddleware, limits=BodyLimits(config.max_body_bytes, config.body_timeout)
+            BodyLimitsMiddleware,
+            limits=BodyLimits(
+                config.max_body_bytes,
+                config.body_timeout,
+                config.admin_max_body_bytes,
+                config.admin_body_timeout,
+            ),
         ),
         RoutingMiddleware,
         partial(FaultMiddleware, runtime=runtime),

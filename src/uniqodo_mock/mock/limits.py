@@ -38,8 +38,9 @@ class BodyLimits:
     max_body_bytes: int = 1_048_576
     # The whole body must arrive within this many seconds of the request's headers.
     body_timeout: float = 10.0
-    # /__admin takes whole snapshots, fixture documents and code uploads: a larger bound.
-    admin_max_body_bytes: int = 256 * 1_048_576
+    # /__admin takes whole snapshots, fixture documents and code uploads: a larger bound, as
+    # checked while the body streams in (a body over it is never held whole).
+    admin_max_body_bytes: int = 64 * 1_048_576
     admin_body_timeout: float = 120.0
 
 

@@ -62,6 +62,9 @@ class MockConfig:
     # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
     max_body_bytes: int = 1_048_576
     body_timeout: float = 10.0
+    # The same for /__admin (snapshots, fixture documents, code uploads): larger, as bounded.
+    admin_max_body_bytes: int = 64 * 1_048_576
+    admin_body_timeout: float = 120.0
     # How long a SQLite writer waits for the write lock before the request gets 503.
     db_busy_timeout_ms: int = 10_000
     # Seconds a database call may take before its request gets 503 (PostgreSQL; SQLite writers
