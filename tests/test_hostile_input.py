@@ -163,3 +163,39 @@ def test_a_multipart_fixture_upload_without_its_boundary_is_a_400(
     assert response.status_code == 400, response.text
     assert response.json()["result"] == "failure"
     assert sqlite_client.get("/__admin/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "content_type"),
+    [
+        ("POST", "/__admin/offers/4883/codes", b"code,issued_to\nVIP\x00X,a@b.c\n", "text/csv"),
+        (
+            "POST",
+            "/__admin/callbacks",
+            b'{"url": "http://127.0.0.1:9/a\\u0000b"}',
+            "application/json",
+        ),
+        (
+            "POST",
+            "/__admin/callbacks",
+            b'{"url": "http://127.0.0.1:9/a", "headers": {"x": "\\\\\\u0000"}}',
+            "application/json",
+        ),
+        ("PUT", "/__admin/fixtures", b'version: 1\nmerchants: [{name: "a\x00"}]\n', "text/yaml"),
+    ],
+)
+def test_a_nul_character_in_an_admin_body_is_a_400(
+    client: TestClient, method: str, path: str, content: bytes, content_type: str
+) -> None:
+    response = client.request(method, path, content=content, headers={"content-type": content_type})
+    assert_envelope(response, 400, "invalid_parameter", "NUL")
+    assert client.get("/__admin/callbacks").json()["subscriptions"] == []
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(client: TestClient) -> None:
+    body = b'{"url": "http://127.0.0.1:9/a", "headers": {"x": "\\\\u0000"}}'
+    response = client.post(
+        "/__admin/callbacks", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["headers"] == {"x": "\\u0000"}

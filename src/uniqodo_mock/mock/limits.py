@@ -4,7 +4,8 @@ and in front of its router.
 A body larger than its bound gets 413, a body that trickles in slower than its timeout allows
 gets 408 (slowloris), a form body with more than ``MAX_FIELDS`` fields gets 413, and a form body
 that is not valid in its charset (UTF-8 unless declared) gets 400 ``unsupported_body``, and a
-form field holding a NUL character (which PostgreSQL cannot store) gets 400 naming it: each
+form field holding a NUL character (which PostgreSQL cannot store) gets 400 naming it, as does
+any other body holding one (a raw NUL byte, or ``\u0000`` in JSON): each
 raised as ``RequestRejected`` and rendered in the vendor's envelope, before any handler runs,
 so one bad client cannot take the server down or fill its memory. The admin API has larger
 bounds (it takes snapshots, fixture documents and code uploads) but bounds all the same.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -29,6 +31,8 @@ from uniqodo_mock.mock.parameters import MAX_FIELDS, nul_parameter
 __all__ = ["BodyLimits", "BodyLimitsMiddleware"]
 
 _CLOSE = {"Connection": "close"}
+# ``\u0000`` in JSON text, not preceded by an escaped backslash (``\\u0000`` is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class BodyLimitsMiddleware:
         if body is None:
             return  # the client went away
         _check_form(scope, body)
+        _check_no_nul(scope, body)
         replayed = False
 
         async def replay() -> Message:
@@ -158,4 +163,16 @@ def _check_form(scope: Scope, body: bytes) -> None:
     if nul is not None:
         raise RequestRejected(
             400, "invalid_parameter", f"Form field '{nul}' must not contain NUL characters."
+        )
+
+
+def _check_no_nul(scope: Scope, body: bytes) -> None:
+    """No body holds a NUL character: text the database could not store on PostgreSQL (and
+    would on SQLite), refused alike on both. Fixture documents, snapshots, code uploads and
+    callback subscriptions are all text."""
+    media = (_header(scope, b"content-type") or "").partition(";")[0].strip().lower()
+    json_text = media == "application/json" or media.endswith("+json")
+    if b"\x00" in body or (json_text and _JSON_NUL.search(body)):
+        raise RequestRejected(
+            400, "invalid_parameter", "The request body must not contain NUL characters."
         )
