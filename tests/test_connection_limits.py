@@ -236,3 +236,22 @@ def _wait_refused(url: str) -> None:
                 return False
 
     wait_until(refused, timeout=10, what="a connection beyond the bound refused")
+
+
+def test_the_h11_protocol_is_bounded_too(tmp_path: Path) -> None:
+    """Where httptools is not installed, uvicorn's h11 protocol carries the same bounds."""
+    from uniqodo_mock.receiver.app import create_receiver_app
+    from uniqodo_mock.serving import BoundedH11Protocol, serve_in_thread
+
+    app = create_receiver_app(ReceiverSettings(db_url=f"sqlite:///{tmp_path / 'calls.db'}"))
+    limits = ConnectionLimits(head_timeout=HEAD_TIMEOUT, max_connections=5)
+    with serve_in_thread(
+        app, health_path="/__receiver/health", limits=limits, http=BoundedH11Protocol
+    ) as served:
+        socks = [_connect(served.url) for _ in range(5)]
+        _wait_refused(served.url)
+        took, received = _trickle_until_closed(
+            socks, HEAD, deadline=time.monotonic() + HEAD_TIMEOUT + 10
+        )
+        assert took >= HEAD_TIMEOUT * 0.9 and not any(received.values())
+        assert _get(served.url + "/__receiver/health") == 200

@@ -295,11 +295,12 @@ def serve_in_thread(
     ready_timeout: float = 30.0,
     graceful_timeout: int = 1,
     limits: ConnectionLimits | None = None,
+    **options: Any,
 ) -> Iterator[ThreadedServer]:
     """Yield once ``app`` listens and ``GET health_path`` answers 200; stop it on exit.
 
     ``graceful_timeout`` is short so a request held open (a latency fault, a live stream)
-    cannot hold up the end of a test.
+    cannot hold up the end of a test. ``options``: more of ``uvicorn.Config``'s.
     """
     server = uvicorn.Server(
         server_config(
@@ -310,6 +311,7 @@ def serve_in_thread(
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=graceful_timeout,
+            **options,
         )
     )
     thread = threading.Thread(target=server.run, name=name, daemon=True)
