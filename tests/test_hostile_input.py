@@ -199,3 +199,11 @@ def test_an_escaped_backslash_before_u0000_is_text_not_nul(client: TestClient) -
     )
     assert response.status_code == 201, response.text
     assert response.json()["headers"] == {"x": "\\u0000"}
+
+
+def test_a_multipart_upload_of_more_than_a_thousand_fields_is_a_413(
+    sqlite_client: TestClient,
+) -> None:
+    fields = {f"f{i}": (None, "1") for i in range(1001)}
+    response = sqlite_client.put("/__admin/fixtures", files=fields)
+    assert_envelope(response, 413, "payload_too_large", "1000")

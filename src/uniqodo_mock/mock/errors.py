@@ -161,7 +161,10 @@ class ErrorRenderer:
         self, request: ConnexionRequest, exc: MultiPartException
     ) -> ConnexionResponse:
         """A multipart body connexion cannot take apart (no boundary, no parts): the client's
-        fault, named as such."""
+        fault, named as such. Over starlette's bounds on fields or files ("Too many fields",
+        "Too many files", its only messages of the kind): 413, as for a form's fields."""
+        if exc.message.startswith("Too many"):
+            return self.render(request, "payload_too_large", 413, _clean_detail(exc.message))
         detail = _clean_detail(f"The multipart body is malformed: {exc.message}")
         return self.render(request, "unsupported_body", 400, detail)
 
