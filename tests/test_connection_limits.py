@@ -255,3 +255,34 @@ def test_the_h11_protocol_is_bounded_too(tmp_path: Path) -> None:
         )
         assert took >= HEAD_TIMEOUT * 0.9 and not any(received.values())
         assert _get(served.url + "/__receiver/health") == 200
+
+
+@pytest.mark.parametrize(
+    ("command", "prefix"),
+    [("serve", "UNIQODO_MOCK"), ("up", "UNIQODO_MOCK"), ("receiver", "UNIQODO_RECEIVER")],
+)
+def test_the_limits_are_options_with_environment_variables(command: str, prefix: str) -> None:
+    from click.testing import CliRunner
+
+    from uniqodo_mock.cli import cli
+
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for name in ("--head-timeout", "--max-connections", f"{prefix}_HEAD_TIMEOUT"):
+        assert name in result.output, (command, name)
+    assert f"{prefix}_MAX_CONNECTIONS" in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_takes_the_head_timeout_from_its_environment(tmp_path: Path, workers: str) -> None:
+    from tests.live.servers import mock_server
+
+    env = {"UNIQODO_MOCK_HEAD_TIMEOUT": str(HEAD_TIMEOUT)}
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    with mock_server(db, "--workers", workers, env=env) as server:
+        socks = [_connect(server.url) for _ in range(20)]
+        took, received = _trickle_until_closed(
+            socks, HEAD, deadline=time.monotonic() + HEAD_TIMEOUT + 15
+        )
+        assert took >= HEAD_TIMEOUT * 0.9 and not any(received.values())
+        assert _get(server.url + "/__admin/health") == 200
