@@ -207,3 +207,12 @@ def test_a_multipart_upload_of_more_than_a_thousand_fields_is_a_413(
     fields = {f"f{i}": (None, "1") for i in range(1001)}
     response = sqlite_client.put("/__admin/fixtures", files=fields)
     assert_envelope(response, 413, "payload_too_large", "1000")
+
+
+@pytest.mark.parametrize("path", ["/uqd/a%00b.js", "/track/%00.js"])
+def test_a_nul_character_in_a_merchant_tag_id_is_an_unknown_tag(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, response.text
+    assert "no merchant has" in response.text

@@ -128,7 +128,8 @@ class MerchantTagsMiddleware:
                 headers={"allow": "GET, HEAD"},
             )
         kind = _TAG_KINDS[prefix]
-        plausible = 0 < len(tag_id) <= 128 and "/" not in tag_id
+        # A NUL is no account's id (and text PostgreSQL cannot compare): unknown, on both.
+        plausible = 0 < len(tag_id) <= 128 and "/" not in tag_id and "\x00" not in tag_id
         account = None
         if plausible:
             service = self.runtime.service

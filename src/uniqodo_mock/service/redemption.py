@@ -49,7 +49,6 @@ class Redemptions:
                 parameter="orderId",
                 message="Missing query parameter 'orderId'.",
             )
-        _storable(params)
         order_value = amount_parameter(params.get("orderValue"), "orderValue")
         with repo.write() as conn:
             account = require_merchant_account(repo, conn, api_key)
@@ -161,17 +160,3 @@ def amount_parameter(text: str | None, name: str) -> float:
             message=f"Query parameter '{name}' must be a decimal number below {_MAX_AMOUNT:,.0f}.",
         )
     return round_money(value)
-
-
-def _storable(params: Mapping[str, str]) -> None:
-    """Every parameter of a redemption is kept (``custom_params``, extras): each must be text
-    the database can hold, which excludes NUL characters."""
-    for name, value in params.items():
-        if "\x00" in name or "\x00" in value:
-            shown = name.replace("\x00", "\\0")
-            raise VendorError(
-                "invalid_parameter",
-                f"parameter {shown!r} holds a NUL character",
-                parameter=shown,
-                message=f"Query parameter '{shown}' must not contain NUL characters.",
-            )
