@@ -15,6 +15,7 @@ import yaml
 from uniqodo_mock.dispatch import DispatchSettings
 from uniqodo_mock.receiver.app import create_receiver_app
 from uniqodo_mock.receiver.settings import ReceiverSettings
+from uniqodo_mock.serving import server_config
 from uniqodo_mock.testing import wait_until
 
 MERCHANT_KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
@@ -71,7 +72,7 @@ def receiver_on_port(settings: ReceiverSettings, port: int) -> Iterator[str]:
     """A receiver on a chosen port (the one a subscription already points at)."""
     app = create_receiver_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        server_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
