@@ -97,7 +97,8 @@ class VendorApi:
         reference = derived_reference(
             state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
         )
-        entries = error_entries(outcome.errors, catalogue, request.params.get("locale"), reference)
+        locale = request.params.get("locale") or state.settings.default_locale
+        entries = error_entries(outcome.errors, catalogue, locale, reference)
         body = envelope_bytes(outcome.data, entries)
         return Answer(
             status_for(outcome.errors, catalogue),

@@ -69,17 +69,18 @@ def _clean_detail(detail: object) -> str | None:
     return text[:500]
 
 
-def _locale(request: ConnexionRequest) -> str | None:
+def _locale(request: ConnexionRequest, default: str) -> str:
     try:
-        return request.query_params.get("locale")
+        return request.query_params.get("locale") or default
     except Exception:  # a query string that cannot even be parsed
-        return None
+        return default
 
 
 class ErrorRenderer:
     """Renders failures in the envelope with the catalogue (and seed) in force.
 
-    ``catalogue_of()`` and ``seed_of()`` return what the loaded fixtures say now; ``shapes``
+    ``catalogue_of()``, ``seed_of()`` and ``default_locale_of()`` (the language of requests
+    that name none) return what the loaded fixtures say now; ``shapes``
     turns a 404 on a malformed path parameter into the 400 it deserves."""
 
     def __init__(
@@ -87,10 +88,12 @@ class ErrorRenderer:
         catalogue_of: Callable[[], ErrorCatalogue],
         seed_of: Callable[[], object],
         shapes: PathShapes,
+        default_locale_of: Callable[[], str] = lambda: "en",
     ) -> None:
         self.catalogue_of = catalogue_of
         self.seed_of = seed_of
         self.shapes = shapes
+        self.default_locale_of = default_locale_of
 
     def render(
         self,
@@ -102,7 +105,7 @@ class ErrorRenderer:
     ) -> ConnexionResponse:
         catalogue = self.catalogue_of()
         entry = catalogue[key]
-        message = entry.message(_locale(request))
+        message = entry.message(_locale(request, self.default_locale_of()))
         if detail:
             message = f"{message} {detail}"
         query = request.scope.get("query_string", b"")

@@ -27,7 +27,7 @@ class CodeValidation:
         state = self.state
         repo = state.repo
         now = state.clock.now()
-        locale = params.get("locale")
+        locale = params.get("locale") or state.settings.default_locale
         with repo.write() as conn:
             account = require_merchant_account(repo, conn, api_key)
             rules.check_merchant_key(account, merchant_id)

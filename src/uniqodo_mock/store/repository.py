@@ -4,7 +4,7 @@ Writes that must be atomic under concurrency (claiming a pool code, counting a u
 conditional statements or run under a row lock, so they hold across worker processes and across
 replicas sharing one PostgreSQL database. The counters answers need (an offer's unissued pool
 codes, a code's uses) are columns kept by the transactions that change them, so no answer costs
-more as the data grows; the statements of the vendor API are listed in ``HOT_STATEMENTS``, and
+more as the data grows; the statements of the vendor API are listed in ``VENDOR_STATEMENTS``, and
 the test suite checks that each one is answered from an index on both databases.
 """
 
@@ -54,7 +54,7 @@ from uniqodo_mock.store.statements import Statement, new_id
 
 # ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
 # which callers pass back to its methods.
-__all__ = ["HOT_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
+__all__ = ["VENDOR_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,7 @@ _CLAIM_NEXT_POOL_CODE = Statement(
 
 # Name → (statement, example parameters): what the vendor API runs on its requests. The test
 # suite reads the query plan of each on SQLite and PostgreSQL and fails on a full table scan.
-HOT_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
+VENDOR_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
     "key_and_offer": (_KEY_AND_OFFER, {"key": "k", "offer_id": 1}),
     "key_and_promotion": (_KEY_AND_PROMOTION, {"key": "k", "promotion_uuid": "u"}),
     "account": (_ACCOUNT, {"key": "k"}),
