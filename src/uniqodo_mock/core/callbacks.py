@@ -77,7 +77,9 @@ def callback_items(redemption: Redemption) -> dict[str, Any]:
         "merchantId": redemption.merchant_id,
         "distributorId": redemption.distributor_id,
         "code": redemption.code,
-        "orderValue": redemption.order_value,
+        # A float even when the database hands back a whole amount as an integer, so that it
+        # is sent as money text ("10.00") like any other amount.
+        "orderValue": float(redemption.order_value),
         "orderId": redemption.order_id,
         "currency": redemption.currency,
         "redeemedAt": format_iso_offset(redemption.redeemed_at, None),
@@ -119,7 +121,9 @@ def payload_for(subscription: Subscription, items: Mapping[str, Any]) -> dict[st
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
+    # The one float item is orderValue, an amount rounded to the cent: always two decimals
+    # ("219.99", "45.00", "12.50"), as amounts are written.
+    if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
 

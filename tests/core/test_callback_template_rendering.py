@@ -91,6 +91,11 @@ def test_a_whole_number_placeholder_becomes_a_json_number(
     assert type(rendered["n"]) is type(sent)  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("amount", "text"), [(219.99, "219.99"), (45.0, "45.00"), (12.5, "12.50")])
+def test_an_amount_as_text_has_two_decimals(amount: float, text: str) -> None:
+    assert render_template({"v": "{orderValue}"}, {**ITEMS, "orderValue": amount}) == {"v": text}
+
+
 def test_a_missing_value_is_an_empty_string_as_text() -> None:
     rendered = render_template(
         {"member": "{distributorId}", "m": "m-{distributorId}"}, ITEMS | {"distributorId": None}
