@@ -165,3 +165,25 @@ def test_a_subscription_with_a_body_sends_the_rendered_body_not_its_params() -> 
         "voucher": "XY23T4DF",
         "at": "2020-01-01T00:00:00+00:00",
     }
+
+
+def test_the_partner_example_of_the_docs_renders_as_printed() -> None:
+    template = {
+        "code": "{code}",
+        "offer_id": "{offerId}",
+        "order_value": "{orderValue}",
+        "currency": "{currency}",
+        "redeemed_at": "{redeemedAt}",
+        "member_id": "{distributorId}",
+        "merchant_id": "{merchantId}",
+    }
+    # docs/callbacks.md, "Body templates".
+    assert render_template(template, ITEMS) == {
+        "code": "XY23T4DF",
+        "offer_id": "1256",
+        "order_value": "219.99",
+        "currency": "USD",
+        "redeemed_at": "2015-05-29T10:39:17+0000",
+        "member_id": "23",
+        "merchant_id": "56",
+    }
