@@ -19,7 +19,7 @@ import pytest
 from callback_helpers import FAST, deliveries, fixture_with, issue, redeem
 from uniqodo_mock.fixtures import FixtureError, load_fixture_file
 from uniqodo_mock.mock.runtime import MockConfig
-from uniqodo_mock.testing import wait_until
+from uniqodo_mock.testing import subscribe_callbacks, wait_until
 from uniqodo_mock.testing.mock import running_mock
 
 API_KEY = "partner-secret"
@@ -238,21 +238,15 @@ def nested_shape(code: str) -> Callable[[object], str | None]:
     return judge
 
 
-def test_a_nested_template_with_constants_and_numbers_arrives_exactly(
-    sqlite_url: str, tmp_path: Path
-) -> None:
+def test_a_nested_template_with_constants_and_numbers_arrives_exactly(sqlite_url: str) -> None:
     with running_mock(MockConfig(db_url=sqlite_url, dispatch=FAST)) as mock, mock.client() as http:
         code = issue(http, 4883, "shopper-3")
         with strict_receiver(nested_shape(code)) as partner:
-            sub = _subscribe(
-                http,
-                {
-                    "url": partner.url,
-                    "method": "JSON",
-                    "headers": {"x-api-key": API_KEY},
-                    "body": NESTED_BODY,
-                },
+            # Through the harness helper, as a partner's test suite would subscribe.
+            sub = subscribe_callbacks(
+                mock, partner.url, headers={"x-api-key": API_KEY}, body=NESTED_BODY
             )
+            assert sub["method"] == "JSON" and sub["body"] == NESTED_BODY
             redeem(http, code, "ORDER-77", orderValue="45.50", currency="GBP")
             [delivery] = wait_until(lambda: _delivered(http, sub["id"]), what="acceptance")
             assert [a["status_code"] for a in delivery["attempts"]] == [204]
