@@ -280,6 +280,13 @@ def test_a_fixture_subscription_sends_its_template(sqlite_url: str, tmp_path: Pa
             assert body["order_value"] == "10.00" and body["member_id"] == "102"
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": "{code}"}
+    for _ in range(depth):
+        body = {"a": body}
+    return body
+
+
 BAD_TEMPLATES = [
     ({"method": "JSON", "body": {"code": "{voucher}"}}, "body.code: unknown placeholder {voucher}"),
     ({"method": "JSON", "body": {"a": {"b": ["{x}"]}}}, "body.a.b[0]: unknown placeholder {x}"),
@@ -292,6 +299,7 @@ BAD_TEMPLATES = [
         "params and body exclude each other",
     ),
     ({"method": "JSON", "body": ["{code}"]}, "body"),
+    ({"method": "JSON", "body": _nested(40)}, "nested deeper than 32 levels"),
 ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from uniqodo_mock.core.callbacks import (
     CALLBACK_ITEMS,
+    MAX_TEMPLATE_DEPTH,
     Subscription,
     payload_for,
     render_template,
@@ -187,3 +188,13 @@ def test_the_partner_example_of_the_docs_renders_as_printed() -> None:
         "member_id": "23",
         "merchant_id": "56",
     }
+
+
+def test_a_template_nested_too_deep_is_refused_once() -> None:
+    deep: dict[str, object] = {"code": "{code}"}
+    for _ in range(MAX_TEMPLATE_DEPTH):
+        deep = {"a": deep}
+    [problem] = template_problems(deep)
+    assert problem.message == f"nested deeper than {MAX_TEMPLATE_DEPTH} levels"
+    assert len(problem.path) == MAX_TEMPLATE_DEPTH
+    assert template_problems(deep["a"]) == []

@@ -15,6 +15,7 @@ from uniqodo_mock.core.model import Redemption
 __all__ = [
     "CALLBACK_ITEMS",
     "DEFAULT_PARAMS",
+    "MAX_TEMPLATE_DEPTH",
     "NUMERIC_ITEMS",
     "Subscription",
     "TemplateProblem",
@@ -136,6 +137,8 @@ def _text(value: Any) -> str:
 # str.format; any other brace is a mistake, refused when the template is created, because a
 # typo such as ``{orderid}`` would otherwise reach the partner as text.
 
+# Deeper templates are refused: rendering recurses, and no receiver's shape needs more.
+MAX_TEMPLATE_DEPTH = 32
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _NUMBER_SUFFIX = ":number"
 
@@ -169,7 +172,9 @@ def template_problems(template: object) -> list[TemplateProblem]:
 
 
 def _check_value(value: object, path: JsonPath, problems: list[TemplateProblem]) -> None:
-    if isinstance(value, dict):
+    if isinstance(value, dict | list) and len(path) >= MAX_TEMPLATE_DEPTH:
+        problems.append(TemplateProblem(path, f"nested deeper than {MAX_TEMPLATE_DEPTH} levels"))
+    elif isinstance(value, dict):
         for key, inner in value.items():
             _check_value(inner, (*path, key), problems)
     elif isinstance(value, list):
