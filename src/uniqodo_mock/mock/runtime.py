@@ -11,6 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
@@ -53,6 +54,8 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
+    # A JSON body template for that subscription (``up --callback-body``); None: the docs' form.
+    receiver_body: dict[str, Any] | None = None
     # Retries, backoff, timeout and concurrency of callback delivery. None: the fixtures'
     # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
     dispatch: DispatchSettings | None = None
@@ -135,18 +138,21 @@ class MockRuntime:
 
 def ensure_receiver_subscription(runtime: MockRuntime) -> None:
     """``uniqodo-mock up``: one subscription (origin ``up``, no owner) posting ``code`` and
-    ``orderId`` to the local receiver, as the docs' example. Idempotent across restarts; an
-    ``up`` subscription to an older receiver address is replaced."""
+    ``orderId`` to the local receiver, as the docs' example, or its ``receiver_body`` template
+    as JSON. Idempotent across restarts; an ``up`` subscription to an older receiver address
+    is replaced."""
     url = runtime.config.receiver_url
     if not url:
         return
+    body = runtime.config.receiver_body
     with runtime.repo.write() as conn:
         runtime.repo.ensure_origin_subscription(
             conn,
             {
                 "url": url,
-                "method": "POST",
+                "method": "POST" if body is None else "JSON",
                 "params": dict(DEFAULT_PARAMS),
+                "body": body,
                 "headers": {},
                 "owner_merchant_id": None,
                 "owner_distributor_id": None,

@@ -129,6 +129,7 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
                 "method": subscription.get("method", "POST"),
                 "params": subscription.get("params") or {"code": "code", "orderId": "orderId"},
                 "headers": subscription.get("headers") or {},
+                "body": subscription.get("body"),
                 "owner_merchant_id": owner.get("merchant"),
                 "owner_distributor_id": owner.get("distributor"),
                 "origin": "fixture",

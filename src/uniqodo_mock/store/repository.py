@@ -719,14 +719,21 @@ class Repository:
         return new_id(conn.execute(insert(subscriptions).values(**values)))
 
     def ensure_origin_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
-        """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present,
-        added if not; others of that origin (an old address) are removed."""
+        """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present
+        (with what it sends: ``method``, ``params`` and ``body`` from ``values``, so a restart
+        with another body template takes it), added if not; others of that origin (an old
+        address) are removed."""
         same_origin = subscriptions.c.origin == values["origin"]
         conn.execute(delete(subscriptions).where(same_origin, subscriptions.c.url != values["url"]))
         existing = conn.execute(
             select(subscriptions.c.id).where(same_origin).order_by(subscriptions.c.id).limit(1)
         ).scalar_one_or_none()
-        return existing if existing is not None else self.add_subscription(conn, values)
+        if existing is None:
+            return self.add_subscription(conn, values)
+        sends = {k: values[k] for k in ("method", "params", "body") if k in values}
+        if sends:
+            conn.execute(update(subscriptions).where(subscriptions.c.id == existing).values(sends))
+        return existing
 
     def subscription(self, conn: Connection, subscription_id: int) -> dict[str, Any] | None:
         row = conn.execute(

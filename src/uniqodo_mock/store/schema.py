@@ -195,6 +195,8 @@ subscriptions = Table(
     # item name -> parameter name sent, e.g. {"code": "code", "orderId": "order"}
     Column("params", JSON, nullable=False),
     Column("headers", JSON, nullable=False, default=dict),
+    # A JSON body template with {item} placeholders (method JSON); null: send ``params`` (0005b)
+    Column("body", JSON, nullable=True),
     Column("owner_merchant_id", BigInteger, nullable=True),
     Column("owner_distributor_id", BigInteger, nullable=True),
     Column("origin", String(16), nullable=False, default="runtime"),
