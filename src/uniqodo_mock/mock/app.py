@@ -108,6 +108,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
         lambda: service.state.catalogue,
         lambda: service.state.settings.seed,
         PathShapes(load_spec("uniqodo.yaml")),
+        lambda: service.state.settings.reward_errors,
     )
 
     @contextlib.asynccontextmanager
