@@ -230,3 +230,60 @@ def test_the_served_spec_names_the_mock_first_for_the_reward_api(sqlite_url: str
         assert [server["url"] for server in servers[1:]] == ["https://reward.uniqodo.io"]
         # The document's own servers too: the mock first, the live platform after.
         assert spec["servers"][0]["url"] == "http://testserver"
+
+
+def test_a_page_of_another_origin_may_claim(sqlite_url: str) -> None:
+    """The browser's preflight for a JSON POST with the key header is answered, and the
+    answer carries the CORS header the page needs to read it."""
+    origin = {"Origin": "http://localhost:3000"}
+    with mock_client(sqlite_url) as client:
+        preflight = client.options(
+            CLAIMS,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, uqd-access-key",
+            },
+        )
+        assert preflight.status_code == 200
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert "uqd-access-key" in allowed and "content-type" in allowed
+        body = {"customer": {"id": "judy"}, "promotionId": PROMOTION}
+        answer = client.post(CLAIMS, json=body, headers={**origin, "UQD-ACCESS-KEY": MERCHANT_KEY})
+        assert answer.status_code == 201
+        assert answer.headers["access-control-allow-origin"] in ("*", origin["Origin"])
+
+
+def test_fault_rules_answer_claims_in_the_reward_shape(sqlite_url: str) -> None:
+    with mock_client(sqlite_url) as client:
+        added = client.post("/__admin/faults", json={"operation": "create_claim", "status": 503})
+        assert added.status_code == 201
+        response = _claim(client, "mallory")
+        assert response.status_code == 503
+        assert response.json() == {"message": "Service Unavailable"}
+        # Other operations are not touched by the rule.
+        assert client.get(f"/code/{MERCHANT_KEY}/4883", params={"uid": "m"}).status_code == 200
+
+
+def test_a_body_too_large_keeps_the_reward_shape(sqlite_url: str) -> None:
+    with mock_client(sqlite_url) as client:
+        padding = "x" * (2 * 1_048_576)
+        body = {"customer": {"id": "oscar", "email": padding}, "promotionId": PROMOTION}
+        response = client.post(CLAIMS, json=body, headers={"UQD-ACCESS-KEY": MERCHANT_KEY})
+        assert response.status_code == 413
+        assert set(response.json()) == {"message"}
+        assert response.json()["message"].startswith("Payload Too Large: ")
+
+
+def test_a_form_body_is_415_in_the_reward_shape(sqlite_url: str) -> None:
+    with mock_client(sqlite_url) as client:
+        response = client.post(
+            CLAIMS,
+            content=b"promotionId=" + PROMOTION.encode(),
+            headers={
+                "UQD-ACCESS-KEY": MERCHANT_KEY,
+                "content-type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert response.status_code == 415
+        assert response.json()["message"].startswith("Unsupported Media Type: ")

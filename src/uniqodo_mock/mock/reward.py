@@ -54,6 +54,24 @@ REWARD_ERRORS: Mapping[str, RewardError] = {
 }
 
 
+# The phrases of the statuses these paths can answer, fixed here: Python's own change between
+# versions (413's), and an answer must not.
+_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
 def is_reward_path(path: str) -> bool:
     return path.startswith(REWARD_PATH_PREFIX)
 
@@ -74,10 +92,12 @@ def reward_transport_message(
     fixtures override ``unknown_api_key``), else the status's phrase and the detail."""
     if status == 401:
         return reward_error(VendorError("unknown_api_key", "no access key"), overrides).message
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = _PHRASES.get(status)
+    if phrase is None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
     return f"{phrase}: {detail}" if detail else phrase
 
 

@@ -28,7 +28,7 @@ class Claims:
         offer, code, keep_until = self.codes.code_for(
             access_key, customer_id, promotion_uuid=promotion_id
         )
-        # Every code the pool gave out has its issue time.
+        # A code the pool gave out has its issue time; a repeat offer's shared code has none.
         created = code.issued_at or self.codes.state.clock.now()
         data: dict[str, Any] = {
             "claim": {"code": code.code, "createdAt": format_iso_utc(created)},
