@@ -21,6 +21,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
+from uniqodo_mock.mock.reward import is_reward_path
 
 if TYPE_CHECKING:
     from uniqodo_mock.control.faults import FaultDecision
@@ -96,7 +97,12 @@ class JournalMiddleware:
             errors = answer.journal_errors
             params = orjson.dumps(request.params)
             api_key = _key_of_request(request)
-            code = request.path_params.get("code") or request.params.get("uid") or None
+            code = (
+                request.path_params.get("code")
+                or request.params.get("uid")
+                or request.params.get("customer.id")
+                or None
+            )
         else:
             query = scope.get("query_string", b"").decode("latin-1")
             parsed = dict(parse_qsl(query, errors="replace"))
@@ -131,10 +137,15 @@ def _key_of_request(request: VendorRequest) -> str | None:
         value = request.path_params.get(name)
         if value:
             return str(value)
+    header_key = request.params.get("UQD-ACCESS-KEY")  # the Reward API's key is a header
+    if header_key:
+        return header_key
     return key_of(request.path)
 
 
 def key_of(path: str) -> str | None:
+    if is_reward_path(path):
+        return None  # its key is a header (UQD-ACCESS-KEY), not a path segment
     parts = [p for p in path.split("/") if p]
     return parts[1] if len(parts) > 1 else None
 
