@@ -1,0 +1,33 @@
+"""offer tags; a fixed error reference per code
+
+Revision ID: 0005t
+Revises: 0004c
+
+``offers.tags``: the labels configured for an offer (fixtures' ``tags:``), carried on each of
+its redemptions. ``codes.reference``: the error reference fixtures give a code (null: derived
+from the seed and the request; empty: no reference).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005t"
+down_revision = "0004c"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "offers", sa.Column("tags", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+    )
+    op.add_column("codes", sa.Column("reference", sa.String(64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("codes") as batch:
+        batch.drop_column("reference")
+    with op.batch_alter_table("offers") as batch:
+        batch.drop_column("tags")
