@@ -76,6 +76,8 @@ def test_validate_get_and_form_post_then_redeem_then_201(client) -> None:
         '{"p1":"example1","p2":"example2","p3":"example3","p4":"example4","p5":"example5"}'
     )
     assert json.loads(record["custom_params"]) == {f"p{i}": f"example{i}" for i in range(1, 6)}
+    # The offer's tags, carried on its redemption.
+    assert record["tags"] == ["SUMMER_OFFER", "ONLINE"]
 
     second = client.get(f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?{REDEEM_QUERY}&valKey={val_key}").json()
     assert second["result"] == "failure" and second["data"] is None
