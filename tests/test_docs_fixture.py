@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 from starlette.testclient import TestClient
+from tests.live.servers import mock_server
 from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, PROMOTION, REPO, mock_client
 
 from uniqodo_mock.dispatch.sender import build_request
@@ -188,6 +190,20 @@ def test_the_clock_is_pinned_at_load_and_reset(docs: TestClient) -> None:
     clock = docs.get("/__admin/clock").json()
     assert {name: clock[name] for name in pinned} == pinned
     assert _get(docs, VALIDATE_EXAMPLE)["errors"] == []
+
+
+def test_serve_with_the_docs_fixtures(tmp_path: Path) -> None:
+    """``uniqodo-mock serve --fixtures fixtures/docs.yaml`` over real HTTP."""
+    db_url = f"sqlite:///{tmp_path / 'docs.db'}"
+    with mock_server(db_url, "--fixtures", str(DOCS_FIXTURES)) as server:
+        unknown = httpx.get(
+            f"{server.url}/publisher/{MERCHANT_KEY}/query/user-redemption/{PROMOTION}",
+            params={"userId": "nobody"},
+        )
+        assert unknown.content == UNKNOWN_EXAMPLE
+        redeemed = httpx.get(server.url + REDEEM_EXAMPLE).json()
+        assert redeemed["errors"] == []
+        assert redeemed["data"]["redemption"]["redeemed_at"] == "2019-05-15T09:12:03+0100"
 
 
 def test_default_fixtures_stay_live(db_url: str) -> None:
