@@ -27,7 +27,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("codes") as batch:
-        batch.drop_column("reference")
-    with op.batch_alter_table("offers") as batch:
-        batch.drop_column("tags")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch copy: recreating ``offers``
+    # would drop the old table, and its foreign keys would cascade the delete to every code.
+    op.drop_column("codes", "reference")
+    op.drop_column("offers", "tags")
