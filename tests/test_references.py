@@ -45,6 +45,8 @@ offers:
       - {code: EMPTY01, issued: true, reference: "", expires_at: "01-01-2021 00:00:00"}
       - {code: USED01, issued: true, uses: 1}
       - {code: OLD01, issued: true, expires_at: "01-01-2021 00:00:00"}
+faults:
+  - {code: FAULT01, error_code: code_expired}
 """
 
 
@@ -113,6 +115,11 @@ def test_a_catalogue_reference_and_a_derived_one(fixed: TestClient) -> None:
     derived = _error(fixed, "NOSUCH01")["reference"]
     assert isinstance(derived, str) and len(derived) == 8 and derived != "FIXEDREF"
     assert _error(fixed, "NOSUCH01")["reference"] == derived
+
+
+def test_a_fault_rules_answer_has_the_catalogue_reference_too(fixed: TestClient) -> None:
+    error = _error(fixed, "FAULT01")
+    assert error["code"] == 301 and error["reference"] == "CATALOG1"
 
 
 def test_fixture_clock_is_checked() -> None:
