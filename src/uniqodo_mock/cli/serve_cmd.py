@@ -132,6 +132,7 @@ def serve(
     \b
     Examples:
       uniqodo-mock serve
+      uniqodo-mock serve --fixtures fixtures/docs.yaml   # the docs' examples, as printed
       uniqodo-mock serve --port 9000 --db sqlite:///state.db --fixtures fixtures/features.yaml
       uniqodo-mock serve --db postgresql+psycopg://qa@127.0.0.1/uniqodo --workers 4
       uniqodo-mock serve --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"

@@ -19,7 +19,7 @@ from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.answer import Answer, VendorRequest, envelope_headers
 from uniqodo_mock.mock.answers import AnswerCache
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
-from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, status_for
+from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, reference_for, status_for
 from uniqodo_mock.mock.journal import exchange_errors
 from uniqodo_mock.mock.reward import reward_error, reward_error_body
 from uniqodo_mock.service import MockService, Outcome
@@ -105,8 +105,12 @@ class VendorApi:
             return Answer(200, body, envelope_headers(body), keep_until=outcome.keep_until)
         state = self.service.state
         catalogue = state.catalogue
-        reference = derived_reference(
-            state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
+        reference = reference_for(
+            outcome.errors,
+            catalogue,
+            lambda: derived_reference(
+                state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
+            ),
         )
         locale = request.params.get("locale") or state.settings.default_locale
         entries = error_entries(outcome.errors, catalogue, locale, reference)

@@ -135,8 +135,13 @@ class ErrorRenderer:
         if detail:
             message = f"{message} {detail}"
         query = request.scope.get("query_string", b"")
-        reference = derived_reference(
-            self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
+        # The fixtures' own reference for this error, if they fix one ("" is none).
+        reference = (
+            entry.reference
+            if entry.reference is not None
+            else derived_reference(
+                self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
+            )
         )
         return envelope_bytes(None, [error_entry(entry.code, message, reference=reference)])
 

@@ -159,7 +159,7 @@ def exchange_errors(
             "code": entry["code"],
             "key": error.key,
             "message": entry["message"],
-            "reference": entry["reference"],
+            "reference": entry.get("reference"),
             "why": error.detail.to_json(),
         }
         for error, entry in zip(errors, entries, strict=False)

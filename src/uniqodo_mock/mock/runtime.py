@@ -35,7 +35,13 @@ from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.outbox import OutboxStore
 from uniqodo_mock.store.repository import Repository
 
-__all__ = ["MockConfig", "MockRuntime", "build_runtime", "ensure_receiver_subscription"]
+__all__ = [
+    "MockConfig",
+    "MockRuntime",
+    "build_runtime",
+    "ensure_receiver_subscription",
+    "pin_fixture_clock",
+]
 
 logger = logging.getLogger("uniqodo_mock")
 _ENV = "UNIQODO_MOCK_CONFIG"
@@ -124,16 +130,29 @@ class MockRuntime:
 
     def load_fixtures(self, document: FixtureDocument) -> None:
         """Replace the whole state with ``document`` (the admin API's reset/load). The clock
-        returns to real time (its shared state lives in ``meta``, which is replaced too) and
-        fault rules are cleared."""
+        returns to real time, or to the moment the document pins (``settings.clock``; its
+        shared state lives in ``meta``, which is replaced too) and fault rules are cleared."""
         self.clock.reset()
+        pinned = pin_fixture_clock(self.clock, document)
         apply_fixtures(self.repo, document, replace=True, now=self.clock.now())
+        if pinned:
+            self.controls.clock_sync.publish()
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
         self.controls.faults.clear()
         seed_fixture_faults(self.controls.faults, document.data)
         self.controls.clock_sync.refresh(force=True)
+
+
+def pin_fixture_clock(clock: Clock, document: FixtureDocument) -> bool:
+    """Set ``clock`` where ``document`` pins it (``settings.clock``, as ``PUT /__admin/clock``
+    would); False when the document leaves it at real time."""
+    pinned = document.clock
+    if pinned is None:
+        return False
+    clock.set(pinned.now, frozen=pinned.frozen)
+    return True
 
 
 def ensure_receiver_subscription(runtime: MockRuntime) -> None:
@@ -200,7 +219,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
             loaded = repo.get_meta(conn, "fixtures")
         if document is None:
             document = _document_in_force(config, None if empty else loaded)
-        if empty or config.reset_fixtures:
+        loading = empty or config.reset_fixtures
+        # The clock the fixtures pin is shared through ``meta`` once the controls exist.
+        pinned = loading and pin_fixture_clock(clock, document)
+        if loading:
             apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
             logger.info("loaded fixtures from %s", document.source)
         elif loaded and config.fixtures and loaded.get("source") != document.source:
@@ -236,6 +258,8 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         checkpoints = Checkpoints(repo, calls)
         runtime.on_startup.append(checkpoints.start)
         runtime.on_shutdown.append(checkpoints.stop)
+    if pinned:
+        controls.clock_sync.publish()
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)

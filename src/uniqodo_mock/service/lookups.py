@@ -4,6 +4,8 @@ and the code a merchant sent. Each raises the vendor error a partner would see."
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.codes import normalise_code
@@ -12,12 +14,25 @@ from uniqodo_mock.core.model import Account, Code, Offer
 from uniqodo_mock.store.repository import Connection, KeyAndOffer, Repository
 
 __all__ = [
+    "about_code",
     "distributor_and_offer",
     "find_code",
     "require_account",
     "require_distributor",
     "require_merchant_account",
 ]
+
+
+@contextmanager
+def about_code(code: Code) -> Iterator[None]:
+    """Vendor errors raised inside are about ``code``: they carry the reference fixtures gave
+    it (``codes[].reference``), if any."""
+    try:
+        yield
+    except VendorError as error:
+        if error.reference is None:
+            error.reference = code.reference
+        raise
 
 
 def require_account(account: Account | None, key: str, parameter: str = "api_key") -> Account:

@@ -176,6 +176,7 @@ def _load_offer(
             currency=discount.get("currency"),
             codes_per_customer=offer.get("codes_per_customer", 1),
             config=offer.get("config") or {},
+            tags=list(offer.get("tags") or []),
         )
     )
     distributor_ids = offer.get("distributors") or []
@@ -209,6 +210,11 @@ def _load_offer(
         elif expiry_delta and row.get("issued_at"):
             row["expires_at"] = row["issued_at"] + expiry_delta
         row["uses"] = max(entry.get("uses", 0), len(entry.get("redemptions") or []))
+        if entry.get("val_key"):
+            row["val_key"] = entry["val_key"]
+            row["validated_at"] = row.get("issued_at") or to_db(now)
+        if "reference" in entry:
+            row["reference"] = entry["reference"] or ""
         if entry.get("locked"):
             row["lock_session"] = entry["locked"]["session"]
             row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
@@ -245,7 +251,8 @@ def _load_offer(
                 "redeemed_at": to_db(redeemed_at),
                 "redemption_key": f"fixture-{offer['id']}-{entry['code']}-{redemption['order_id']}",
                 "awc_token": None,
-                "tags": redemption.get("tags") or [],
+                # A record's own tags, else the offer's (what the API would have given it).
+                "tags": list(redemption.get("tags", offer.get("tags") or [])),
             }
             if "id" in redemption:
                 values["id"] = redemption["id"]

@@ -98,6 +98,7 @@ def _offer_of(m: Mapping[str, Any]) -> Offer:
         config=m["config"] or {},
         pool_unissued=m["pool_unissued"],
         merchant_config=m["merchant_config"] or {},
+        tags=tuple(m["tags"] or ()),
     )
 
 
@@ -116,6 +117,7 @@ def _code_of(m: Mapping[Any, Any]) -> Code:
         val_key=m["val_key"],
         lock_session=m["lock_session"],
         lock_until=from_db(m["lock_until"]) if m["lock_until"] else None,
+        reference=m["reference"],
     )
 
 
