@@ -13,7 +13,7 @@ from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Code, Offer
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery
 from uniqodo_mock.core.views import code_discount, format_end_date
-from uniqodo_mock.service.lookups import distributor_and_offer
+from uniqodo_mock.service.lookups import distributor_and_offer, require_offer_by_uuid
 from uniqodo_mock.service.state import Outcome, ServiceState
 from uniqodo_mock.store.repository import Connection
 
@@ -79,14 +79,7 @@ class CodeIssuing:
         keep_until = rules.NEVER
         try:
             with repo.read() as conn:
-                offer = repo.offer_by_uuid(conn, promotion_uuid)
-                if offer is None:
-                    raise VendorError(
-                        "unknown_offer",
-                        f"no promotion has uuid {promotion_uuid}",
-                        parameter="promotion_uuid",
-                        looked_up=promotion_uuid,
-                    )
+                offer = require_offer_by_uuid(repo, conn, promotion_uuid)
                 keep_until = rules.window_changes_at(offer, now)
                 distributor_id = self._claim_distributor(conn, claim_credential, offer)
                 rules.check_window(offer, now)

@@ -20,6 +20,7 @@ __all__ = [
     "require_account",
     "require_distributor",
     "require_merchant_account",
+    "require_offer_by_uuid",
 ]
 
 
@@ -83,6 +84,19 @@ def distributor_and_offer(
         )
     rules.check_distributor_may_promote(account, offer, found.authorised)
     return account, offer
+
+
+def require_offer_by_uuid(repo: Repository, conn: Connection, promotion_uuid: str) -> Offer:
+    """The offer whose promotion uuid is ``promotion_uuid`` (the embeddable and enquiry paths)."""
+    offer = repo.offer_by_uuid(conn, promotion_uuid)
+    if offer is None:
+        raise VendorError(
+            "unknown_offer",
+            f"no promotion has uuid {promotion_uuid}",
+            parameter="promotion_uuid",
+            looked_up=promotion_uuid,
+        )
+    return offer
 
 
 def find_code(
