@@ -15,7 +15,6 @@ from pathlib import Path
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
-from uniqodo_mock.control.fixture_faults import seed_fixture_faults
 from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.basket import compile_rule
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
@@ -27,8 +26,9 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.changes import DataVersion
+from uniqodo_mock.store.controls import DatabaseFaultStore, DatabaseJournalStore
 from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
-from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.fixtures import apply_fixtures, seed_fault_rules
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.outbox import OutboxStore
@@ -57,7 +57,8 @@ class MockConfig:
     # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
     dispatch: DispatchSettings | None = None
     dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
-    # Entries the request journal keeps (per process; the oldest are dropped first).
+    # Entries the request journal keeps (in the database every replica shares; the oldest
+    # are dropped first).
     journal_size: int = 10_000
     # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
     max_body_bytes: int = 1_048_576
@@ -128,8 +129,8 @@ class MockRuntime:
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
-        self.controls.faults.clear()
-        seed_fixture_faults(self.controls.faults, document.data)
+        # The document's fault rules replaced every rule in the load's own transaction.
+        self.controls.faults.refresh()
         self.controls.clock_sync.refresh(force=True)
 
 
@@ -186,6 +187,8 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         else None
     )
     repo = Repository(engine, no_wait_engine=no_wait)
+    data_version = DataVersion(engine)
+    fault_store = DatabaseFaultStore(repo, data_version)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -197,6 +200,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if empty or config.reset_fixtures:
             apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
             logger.info("loaded fixtures from %s", document.source)
+        elif not fault_store.seeded():
+            # State loaded before fault rules were shared: its document's rules, once.
+            with repo.write() as conn:
+                seed_fault_rules(conn, document)
         elif loaded and config.fixtures and loaded.get("source") != document.source:
             logger.warning(
                 "the database already holds state loaded from %s; %s was not loaded over it "
@@ -216,11 +223,11 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     )
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
-        journal=Journal(config.journal_size),
-        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+        journal=Journal(config.journal_size, DatabaseJournalStore(repo)),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted), fault_store),
     )
     runtime = MockRuntime(
-        config, engine, repo, service, clock, document, calls, DataVersion(engine), controls
+        config, engine, repo, service, clock, document, calls, data_version, controls
     )
     runtime.on_shutdown.append(_closer(calls))
     warm_up = BasketRuleWarmUp(document)
@@ -234,7 +241,7 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
     runtime.controls.clock_sync.refresh(force=True)
-    seed_fixture_faults(runtime.controls.faults, document.data)
+    runtime.controls.faults.refresh()
     if runtime.dispatcher is not None:
         runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime
