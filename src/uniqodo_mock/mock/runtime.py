@@ -26,7 +26,11 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.changes import DataVersion
-from uniqodo_mock.store.controls import DatabaseFaultStore, DatabaseJournalStore
+from uniqodo_mock.store.controls import (
+    DatabaseFaultStore,
+    DatabaseJournalStore,
+    journal_repository,
+)
 from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
 from uniqodo_mock.store.fixtures import apply_fixtures, seed_fault_rules
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
@@ -117,6 +121,8 @@ class MockRuntime:
         """Release the database: threads, the version connection, the engines' pools."""
         self.calls.close()
         self.data_version.close()
+        if isinstance(self.controls.journal.store, DatabaseJournalStore):
+            self.controls.journal.store.close()
         self.repo.close()
         self.engine.dispose()
 
@@ -221,9 +227,12 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
+    journal_repo = journal_repository(repo)
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
-        journal=Journal(config.journal_size, DatabaseJournalStore(repo)),
+        journal=Journal(
+            config.journal_size, DatabaseJournalStore(journal_repo, owned=journal_repo is not repo)
+        ),
         faults=FaultBook(lambda wanted: _is_error_code(service, wanted), fault_store),
     )
     runtime = MockRuntime(

@@ -9,6 +9,12 @@ new window or counts in the current one. Every write of the rule set moves
 they changed; on SQLite it even knows that without a query, from the data version
 (``store/changes.py``): a request that no rule concerns costs nothing more there.
 
+The journal is written after every request. On SQLite a commit to the mock's database changes
+its data version, which keeps the answer cache (``mock/answers.py``) and the fault rules' copy
+exact: journal commits there would void both on every request. So on a SQLite file the journal
+has a database file of its own next to it (``state.db`` → ``state.db.requests.db``), which
+every process on that file derives and shares alike; elsewhere its tables are the mock's own.
+
 These tables are controls, not state: they are not in ``schema.metadata``, so snapshots leave
 them out (fixture loads clear and re-seed the fault rules themselves, ``mock/runtime.py``).
 """
@@ -42,8 +48,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateTable
 
 from uniqodo_mock.store.changes import DataVersion
+from uniqodo_mock.store.engine import create_db_engine
 from uniqodo_mock.store.repository import Repository
 
 __all__ = [
@@ -55,6 +63,8 @@ __all__ = [
     "fault_rules",
     "faults_seeded",
     "journal_entries",
+    "journal_repository",
+    "journal_state",
     "mark_faults_seeded",
 ]
 
@@ -69,14 +79,13 @@ control_metadata = MetaData(
 # deletion (a rule id or a journal entry id names one thing only).
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 
-# One row (id 1): the rule set's generation, the journal's dropped count, and whether the
-# fixtures' fault rules were seeded into ``fault_rules`` for the state in the database.
+# One row (id 1): the rule set's generation, and whether the fixtures' fault rules were
+# seeded into ``fault_rules`` for the state in the database.
 control_state = Table(
     "control_state",
     control_metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("generation", BigInteger, nullable=False),
-    Column("journal_dropped", BigInteger, nullable=False),
     Column("faults_seeded", Boolean, nullable=False),
 )
 
@@ -121,6 +130,14 @@ journal_entries = Table(
 # A rule as stored: id, target, spec, created, applied (``control/faults.py`` builds the rule).
 RuleRow = tuple[int, str, dict[str, Any], float, int]
 
+# One row (id 1): how many entries were trimmed as the journal outgrew its bound.
+journal_state = Table(
+    "journal_state",
+    control_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("dropped", BigInteger, nullable=False),
+)
+
 _STATE = control_state.c.id == 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -129,7 +146,7 @@ _MICRO = timedelta(microseconds=1)
 def _upsert_state(conn: Connection, first: dict[str, Any], then: dict[str, Any]) -> None:
     """Change the state row by ``then``; create it with ``first`` if it is missing (a
     hand-emptied database)."""
-    row = {"generation": secrets.randbits(63), "journal_dropped": 0, "faults_seeded": False}
+    row = {"generation": secrets.randbits(63), "faults_seeded": False}
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(control_state).values(id=1, **{**row, **first})
     conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=then))
@@ -348,14 +365,43 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def journal_repository(repo: Repository) -> Repository:
+    """Where the journal is kept for ``repo``'s database: a file of its own beside a SQLite
+    file (created on first use, by every process alike), else ``repo`` itself."""
+    engine = repo.engine
+    database = engine.url.database
+    if (
+        engine.dialect.name != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+        or "mode=memory" in database
+    ):
+        return repo
+    url = engine.url.set(database=f"{database}.requests.db")
+    journal_engine = create_db_engine(url.render_as_string(hide_password=False))
+    with journal_engine.begin() as conn:
+        # IF NOT EXISTS: processes starting together on one file all create them safely.
+        for table in (journal_entries, journal_state):
+            conn.execute(CreateTable(table, if_not_exists=True))
+    return Repository(journal_engine)
+
+
 class DatabaseJournalStore:
     """The journal's store over the database (``control.journal.JournalStore``; blocking:
     run it off the event loop). Bounded: each write trims the oldest entries beyond
     ``max_entries``. Records are tuples as ``control.journal.JournalEntry.as_record`` gives
     them."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, *, owned: bool = False) -> None:
+        """``owned``: ``repo`` is the journal's own (a SQLite file beside the mock's), closed
+        with the store."""
         self.repo = repo
+        self.owned = owned
+
+    def close(self) -> None:
+        if self.owned:
+            self.repo.engine.dispose()
 
     def append(self, records: Sequence[tuple[Any, ...]], max_entries: int) -> None:
         if not records:
@@ -388,10 +434,13 @@ class DatabaseJournalStore:
                 delete(journal_entries).where(journal_entries.c.id <= int(newest) - max_entries)
             ).rowcount
             if trimmed:
-                _upsert_state(
-                    conn,
-                    {"journal_dropped": trimmed},
-                    {"journal_dropped": control_state.c.journal_dropped + trimmed},
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                conn.execute(
+                    dialect.insert(journal_state)
+                    .values(id=1, dropped=trimmed)
+                    .on_conflict_do_update(
+                        index_elements=["id"], set_={"dropped": journal_state.c.dropped + trimmed}
+                    )
                 )
 
     def query(
@@ -457,7 +506,7 @@ class DatabaseJournalStore:
     def dropped(self) -> int:
         with self.repo.read() as conn:
             value = conn.execute(
-                select(control_state.c.journal_dropped).where(_STATE)
+                select(journal_state.c.dropped).where(journal_state.c.id == 1)
             ).scalar_one_or_none()
         return int(value or 0)
 

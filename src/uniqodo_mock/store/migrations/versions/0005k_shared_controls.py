@@ -6,9 +6,12 @@ Revises: 0004c
 Fault rules, their counts, ttl and rate-limit windows, and the request journal lived in each
 process's memory: behind one address, two replicas each saw half the story. They live in the
 database now (``store/controls.py``). ``control_state`` holds the rule set's generation (moved
-by every write of the rules), the journal's dropped count and whether the fixtures' rules were
-seeded for the state in the database: a database loaded before this revision gets them at the
-next start. SQLite ids are ``AUTOINCREMENT``: never handed out twice.
+by every write of the rules) and whether the fixtures' rules were seeded for the state in the
+database: a database loaded before this revision gets them at the next start;
+``journal_state`` the journal's dropped count. On a SQLite file the journal's two tables are
+created in a file of their own beside it (``store/controls.py``: journal commits must not move
+the mock database's data version); here they serve PostgreSQL and in-memory databases. SQLite
+ids are ``AUTOINCREMENT``: never handed out twice.
 """
 
 from __future__ import annotations
@@ -29,14 +32,10 @@ def upgrade() -> None:
         "control_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("generation", sa.BigInteger(), nullable=False),
-        sa.Column("journal_dropped", sa.BigInteger(), nullable=False),
         sa.Column("faults_seeded", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_control_state")),
     )
-    op.execute(
-        "INSERT INTO control_state (id, generation, journal_dropped, faults_seeded) "
-        "VALUES (1, 0, 0, false)"
-    )
+    op.execute("INSERT INTO control_state (id, generation, faults_seeded) VALUES (1, 0, false)")
     op.create_table(
         "fault_rules",
         sa.Column("id", _Id, autoincrement=True, nullable=False),
@@ -72,8 +71,16 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
 
+    op.create_table(
+        "journal_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("dropped", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_state")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("journal_state")
     op.drop_table("journal_entries")
     op.drop_table("fault_rules")
     op.drop_table("control_state")
