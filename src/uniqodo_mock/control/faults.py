@@ -526,10 +526,14 @@ class FaultBook:
             return True
         return code is not None and bool(code) and _norm(code) in self._by_code
 
-    def decide(self, operation: str | None, path: str, code: str | None) -> FaultDecision | None:
+    def decide(
+        self, operation: str | None, path: str, code: str | None, *, refresh: bool = True
+    ) -> FaultDecision | None:
         """The first live API rule that matches and fires (rules are tried in creation order).
-        Blocking when the store is a database: call it off the event loop."""
-        self.refresh()
+        Blocking when the store is a database: call it off the event loop. ``refresh=False``:
+        the caller has just made sure the copy is current."""
+        if refresh:
+            self.refresh()
         for rule in self._candidates(code):
             if rule.expired or not rule.matches(operation, path, code):
                 continue

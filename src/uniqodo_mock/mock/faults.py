@@ -93,7 +93,9 @@ class FaultMiddleware:
             return
         path = scope["path"]
         # Counting a use, a window or a draw writes: in a thread, never re-run on the loop.
-        decision = await calls.run(lambda: faults.decide(operation, path, code), waits=True)
+        decision = await calls.run(
+            lambda: faults.decide(operation, path, code, refresh=False), waits=True
+        )
         if decision is None:
             await self.app(scope, receive, send)
             return

@@ -427,8 +427,8 @@ class DatabaseJournalStore:
                 }
             )
         with self.repo.write() as conn:
-            conn.execute(insert(journal_entries), rows)
-            newest = conn.execute(select(func.max(journal_entries.c.id))).scalar_one()
+            ids = conn.execute(insert(journal_entries).returning(journal_entries.c.id), rows)
+            newest = max(ids.scalars())
             # Ids grow with every entry: all but the newest max_entries are below this one.
             trimmed = conn.execute(
                 delete(journal_entries).where(journal_entries.c.id <= int(newest) - max_entries)
