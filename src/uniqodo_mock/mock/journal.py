@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
 __all__ = [
+    "ANSWER_WAIT",
     "JournalMiddleware",
     "JournalWriter",
     "RequestRecord",
@@ -41,6 +42,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger("uniqodo_mock.journal")
+
+# How long an answer waits for its journal entry to be stored, at most: a write takes a small
+# fraction of it; past it the database is in trouble, and the answer (often a 503 about that
+# very trouble) must not wait for the journal's own timeout as well.
+ANSWER_WAIT = 0.5
 
 _MAX_CAPTURE = 256 * 1024
 # Not the vendor API: the admin API, the docs, the demo pages.
@@ -152,9 +158,13 @@ class JournalWriter:
     answered while one batch is being written go together in the next, so a busy mock writes
     far fewer transactions than it answers requests, and each request waits for one write."""
 
-    def __init__(self, journal: Journal, calls: DatabaseCalls) -> None:
+    def __init__(
+        self, journal: Journal, calls: DatabaseCalls, *, answer_wait: float = ANSWER_WAIT
+    ) -> None:
+        """``answer_wait``: seconds an answer waits for its entry to be stored at most."""
         self.journal = journal
         self.calls = calls
+        self.answer_wait = answer_wait
         self._batch: list[tuple[Any, ...]] = []
         self._written: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -174,8 +184,14 @@ class JournalWriter:
         self._batch.append(record)
         if self._task is None:
             self._task = asyncio.create_task(self._drain(), name="uqm-journal")
-        # Shielded: a request cancelled meanwhile does not cancel the others' batch.
-        await asyncio.shield(written)
+        # Shielded: a request cancelled, or done waiting, does not cancel the others' batch.
+        try:
+            async with asyncio.timeout(self.answer_wait):
+                await asyncio.shield(written)
+        except TimeoutError:
+            # The database is slow or away: the answer goes out, the batch goes on (or fails
+            # and is logged) behind it.
+            pass
 
     async def _drain(self) -> None:
         try:
