@@ -199,7 +199,9 @@ class JournalWriter:
                 batch, self._batch = self._batch, []
                 written, self._written = self._written, None
                 try:
-                    await self.calls.run(functools.partial(self.journal.write, batch), waits=True)
+                    # On SQLite on the loop (its own file, connections that never wait), in a
+                    # thread when another process holds its lock; in a thread on PostgreSQL.
+                    await self.calls.run(functools.partial(self.journal.write, batch))
                 except Exception as error:
                     # The answers go out all the same: the journal is a test aid, not state.
                     logger.warning(

@@ -227,7 +227,7 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
-    journal_repo = journal_repository(repo)
+    journal_repo = journal_repository(repo, busy_timeout_ms=config.db_busy_timeout_ms)
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
         journal=Journal(
@@ -243,9 +243,11 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     runtime.on_startup.append(warm_up.start)
     runtime.on_shutdown.append(warm_up.stop)
     if no_wait is not None:
-        checkpoints = Checkpoints(repo, calls)
-        runtime.on_startup.append(checkpoints.start)
-        runtime.on_shutdown.append(checkpoints.stop)
+        # The journal's own file beside the mock's has a WAL of its own to checkpoint.
+        for checkpointed in (repo,) if journal_repo is repo else (repo, journal_repo):
+            checkpoints = Checkpoints(checkpointed, calls)
+            runtime.on_startup.append(checkpoints.start)
+            runtime.on_shutdown.append(checkpoints.stop)
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)

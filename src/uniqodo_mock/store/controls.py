@@ -365,9 +365,12 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def journal_repository(repo: Repository) -> Repository:
+def journal_repository(repo: Repository, *, busy_timeout_ms: int = 10_000) -> Repository:
     """Where the journal is kept for ``repo``'s database: a file of its own beside a SQLite
-    file (created on first use, by every process alike), else ``repo`` itself."""
+    file (created on first use, by every process alike), else ``repo`` itself. The file's
+    repository has connections that never wait, as the mock's own: its writes run on the
+    event loop unless they would wait for another process (``mock/dbcalls.py``), and its WAL is
+    checkpointed from a thread (``Repository.checkpoint``)."""
     engine = repo.engine
     database = engine.url.database
     if (
@@ -378,13 +381,14 @@ def journal_repository(repo: Repository) -> Repository:
         or "mode=memory" in database
     ):
         return repo
-    url = engine.url.set(database=f"{database}.requests.db")
-    journal_engine = create_db_engine(url.render_as_string(hide_password=False))
+    url = engine.url.set(database=f"{database}.requests.db").render_as_string(hide_password=False)
+    journal_engine = create_db_engine(url, busy_timeout_ms=busy_timeout_ms)
     with journal_engine.begin() as conn:
         # IF NOT EXISTS: processes starting together on one file all create them safely.
         for table in (journal_entries, journal_state):
             conn.execute(CreateTable(table, if_not_exists=True))
-    return Repository(journal_engine)
+    no_wait = create_db_engine(url, busy_timeout_ms=0, checkpoints=False)
+    return Repository(journal_engine, no_wait_engine=no_wait)
 
 
 class DatabaseJournalStore:
@@ -401,6 +405,7 @@ class DatabaseJournalStore:
 
     def close(self) -> None:
         if self.owned:
+            self.repo.close()
             self.repo.engine.dispose()
 
     def append(self, records: Sequence[tuple[Any, ...]], max_entries: int) -> None:
