@@ -56,7 +56,7 @@ __all__ = ["serve"]
     default=10_000,
     show_default=True,
     type=click.IntRange(1, 10_000_000),
-    help="Requests the journal keeps per worker (GET /__admin/journal).",
+    help="Requests the journal keeps, shared by all workers (GET /__admin/journal).",
 )
 @option(
     "--max-body-bytes",

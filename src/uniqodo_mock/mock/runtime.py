@@ -16,7 +16,6 @@ from typing import Any
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
-from uniqodo_mock.control.fixture_faults import seed_fixture_faults
 from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.basket import compile_rule
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
@@ -28,8 +27,13 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.changes import DataVersion
+from uniqodo_mock.store.controls import (
+    DatabaseFaultStore,
+    DatabaseJournalStore,
+    journal_repository,
+)
 from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
-from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.fixtures import apply_fixtures, seed_fault_rules
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.outbox import OutboxStore
@@ -66,7 +70,8 @@ class MockConfig:
     # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
     dispatch: DispatchSettings | None = None
     dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
-    # Entries the request journal keeps (per process; the oldest are dropped first).
+    # Entries the request journal keeps (in the database every replica shares; the oldest
+    # are dropped first).
     journal_size: int = 10_000
     # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
     max_body_bytes: int = 1_048_576
@@ -125,6 +130,8 @@ class MockRuntime:
         """Release the database: threads, the version connection, the engines' pools."""
         self.calls.close()
         self.data_version.close()
+        if isinstance(self.controls.journal.store, DatabaseJournalStore):
+            self.controls.journal.store.close()
         self.repo.close()
         self.engine.dispose()
 
@@ -140,8 +147,8 @@ class MockRuntime:
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
-        self.controls.faults.clear()
-        seed_fixture_faults(self.controls.faults, document.data)
+        # The document's fault rules replaced every rule in the load's own transaction.
+        self.controls.faults.refresh()
         self.controls.clock_sync.refresh(force=True)
 
 
@@ -211,6 +218,8 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         else None
     )
     repo = Repository(engine, no_wait_engine=no_wait)
+    data_version = DataVersion(engine)
+    fault_store = DatabaseFaultStore(repo, data_version)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -225,6 +234,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if loading:
             apply_fixtures(repo, document, replace=config.reset_fixtures, now=clock.now())
             logger.info("loaded fixtures from %s", document.source)
+        elif not fault_store.seeded():
+            # State loaded before fault rules were shared: its document's rules, once.
+            with repo.write() as conn:
+                seed_fault_rules(conn, document)
         elif loaded and config.fixtures and loaded.get("source") != document.source:
             logger.warning(
                 "the database already holds state loaded from %s; %s was not loaded over it "
@@ -242,29 +255,34 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
+    journal_repo = journal_repository(repo, busy_timeout_ms=config.db_busy_timeout_ms)
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
-        journal=Journal(config.journal_size),
-        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+        journal=Journal(
+            config.journal_size, DatabaseJournalStore(journal_repo, owned=journal_repo is not repo)
+        ),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted), fault_store),
     )
     runtime = MockRuntime(
-        config, engine, repo, service, clock, document, calls, DataVersion(engine), controls
+        config, engine, repo, service, clock, document, calls, data_version, controls
     )
     runtime.on_shutdown.append(_closer(calls))
     warm_up = BasketRuleWarmUp(document)
     runtime.on_startup.append(warm_up.start)
     runtime.on_shutdown.append(warm_up.stop)
     if no_wait is not None:
-        checkpoints = Checkpoints(repo, calls)
-        runtime.on_startup.append(checkpoints.start)
-        runtime.on_shutdown.append(checkpoints.stop)
+        # The journal's own file beside the mock's has a WAL of its own to checkpoint.
+        for checkpointed in (repo,) if journal_repo is repo else (repo, journal_repo):
+            checkpoints = Checkpoints(checkpointed, calls)
+            runtime.on_startup.append(checkpoints.start)
+            runtime.on_shutdown.append(checkpoints.stop)
     if pinned:
         controls.clock_sync.publish()
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
     runtime.controls.clock_sync.refresh(force=True)
-    seed_fixture_faults(runtime.controls.faults, document.data)
+    runtime.controls.faults.refresh()
     if runtime.dispatcher is not None:
         runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime
