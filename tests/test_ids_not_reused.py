@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from starlette.testclient import TestClient
 from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, mock_client
 
 from uniqodo_mock.store.engine import create_db_engine
-from uniqodo_mock.store.migrate import alembic_config, upgrade
+from uniqodo_mock.store.migrate import MIGRATIONS_DIR, alembic_config, upgrade
 
 
 def _subscribe(client: TestClient, name: str) -> int:
@@ -77,7 +78,9 @@ def test_upgrading_an_older_sqlite_database_keeps_every_row(tmp_path: Path) -> N
         _redeem_a_new_code(client, "1")
     engine = create_db_engine(url)
     try:
-        command.downgrade(alembic_config(engine), "0004c")
+        # Back to the revision before 0005h, whatever the chain before it.
+        before = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision("0005h").down_revision
+        command.downgrade(alembic_config(engine), str(before))
         with engine.begin() as conn:
             [(outbox_id, delivery_id)] = conn.execute(
                 text("SELECT id, delivery_id FROM outbox")

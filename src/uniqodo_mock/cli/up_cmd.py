@@ -19,7 +19,11 @@ import click
 from sqlalchemy.engine import make_url
 
 from uniqodo_mock.cli import cli
-from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
+from uniqodo_mock.cli.callback_options import (
+    callback_body_option,
+    callback_options,
+    dispatch_settings,
+)
 from uniqodo_mock.cli.common import (
     configure_logging,
     db_option,
@@ -219,6 +223,7 @@ Ctrl-C stops both.
 @connection_options("UNIQODO_MOCK")
 @cors_options
 @callback_options
+@callback_body_option
 def up(
     host: str,
     port: int,
@@ -233,13 +238,15 @@ def up(
     no_cors: bool,
     head_timeout: float,
     max_connections: int,
+    callback_body: dict[str, Any] | None,
     **callback_kwargs: Any,
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
 
     Every successful redemption is delivered as a form POST of code and orderId (the docs'
     example) to the receiver's /callback, through the mock's outbox (retried with backoff;
-    see /__admin/deliveries). The subscription is created once and kept across restarts.
+    see /__admin/deliveries), or as a JSON body with --callback-body. The subscription is
+    created once and kept across restarts.
 
     \b
     Examples:
@@ -247,6 +254,7 @@ def up(
       uniqodo-mock up --port 8080 --receiver-port 8090 --db sqlite:///state.db
       uniqodo-mock up --fixtures fixtures/features.yaml --reset-fixtures
       uniqodo-mock up --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
+      uniqodo-mock up --callback-body '{"code": "{code}", "total": "{orderValue}"}'
     """
     # connexion imports starlette's test client, which warns about httpx: noise in a banner.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
@@ -270,6 +278,7 @@ def up(
         dispatch_overrides=overrides,
         cors_origins=() if no_cors else cors_origins,
         admin_token=admin_token,
+        receiver_body=callback_body,
     )
     for option, url in (("--db", db), ("--receiver-db", receiver_db)):
         try:

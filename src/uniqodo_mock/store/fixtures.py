@@ -6,6 +6,7 @@ Fixtures go into an empty database, or replace the whole state when asked explic
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from uniqodo_mock.core.codes import CodeGenerator, normalise_code, normalise_use
 from uniqodo_mock.core.dates import parse_duration, parse_offer_date, to_db
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.fixtures import FixtureDocument
+from uniqodo_mock.store.controls import DatabaseFaultStore
 from uniqodo_mock.store.repository import Repository
 from uniqodo_mock.store.schema import (
     api_keys,
@@ -31,7 +33,7 @@ from uniqodo_mock.store.schema import (
 )
 from uniqodo_mock.store.statements import new_id
 
-__all__ = ["StateNotEmptyError", "apply_fixtures", "clear_state"]
+__all__ = ["StateNotEmptyError", "apply_fixtures", "clear_state", "seed_fault_rules"]
 
 # Children before parents, so foreign keys hold while deleting.
 _TABLES_IN_DELETE_ORDER = (
@@ -76,6 +78,21 @@ def apply_fixtures(
                 )
             clear_state(conn)
         _load(conn, repo, document, now)
+        seed_fault_rules(conn, document)
+
+
+def seed_fault_rules(conn: Connection, document: FixtureDocument) -> None:
+    """The document's ``faults:`` (checked with the document) in place of every fault rule,
+    in the transaction that loads its state: every replica sees the new state and its rules
+    together. Rules added through the admin API go with the state they were added to."""
+    created = time.time()
+    DatabaseFaultStore.replace_in(
+        conn,
+        [
+            (rule.get("target", "api"), {k: v for k, v in rule.items() if k != "target"}, created)
+            for rule in document.data.get("faults") or []
+        ],
+    )
 
 
 def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: datetime) -> None:
@@ -129,6 +146,7 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
                 "method": subscription.get("method", "POST"),
                 "params": subscription.get("params") or {"code": "code", "orderId": "orderId"},
                 "headers": subscription.get("headers") or {},
+                "body": subscription.get("body"),
                 "owner_merchant_id": owner.get("merchant"),
                 "owner_distributor_id": owner.get("distributor"),
                 "origin": "fixture",
@@ -181,6 +199,7 @@ def _load_offer(
             currency=discount.get("currency"),
             codes_per_customer=offer.get("codes_per_customer", 1),
             config=offer.get("config") or {},
+            tags=list(offer.get("tags") or []),
         )
     )
     distributor_ids = offer.get("distributors") or []
@@ -214,6 +233,11 @@ def _load_offer(
         elif expiry_delta and row.get("issued_at"):
             row["expires_at"] = row["issued_at"] + expiry_delta
         row["uses"] = max(entry.get("uses", 0), len(entry.get("redemptions") or []))
+        if entry.get("val_key"):
+            row["val_key"] = entry["val_key"]
+            row["validated_at"] = row.get("issued_at") or to_db(now)
+        if "reference" in entry:
+            row["reference"] = entry["reference"] or ""
         if entry.get("locked"):
             row["lock_session"] = entry["locked"]["session"]
             row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
@@ -250,7 +274,8 @@ def _load_offer(
                 "redeemed_at": to_db(redeemed_at),
                 "redemption_key": f"fixture-{offer['id']}-{entry['code']}-{redemption['order_id']}",
                 "awc_token": None,
-                "tags": redemption.get("tags") or [],
+                # A record's own tags, else the offer's (what the API would have given it).
+                "tags": list(redemption.get("tags", offer.get("tags") or [])),
             }
             if "id" in redemption:
                 values["id"] = redemption["id"]

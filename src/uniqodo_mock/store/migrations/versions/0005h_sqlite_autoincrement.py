@@ -2,7 +2,7 @@
 attempts begun are counted on the outbox row
 
 Revision ID: 0005h
-Revises: 0004c
+Revises: 0005k
 
 A SQLite ``INTEGER PRIMARY KEY`` without ``AUTOINCREMENT`` hands out ``max(id) + 1``: after the
 newest subscription is deleted, the next one got its id, and ``GET /__admin/deliveries?
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005h"
-down_revision = "0004c"
+down_revision = "0005k"
 branch_labels = None
 depends_on = None
 
