@@ -5,13 +5,24 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from uniqodo_mock.cli.callback_options import dispatch_settings
 from uniqodo_mock.fixtures import FixtureError
 
-__all__ = ["configure_logging", "db_option", "fail_on_fixture_error", "warn_if_exposed"]
+if TYPE_CHECKING:
+    from uniqodo_mock.mock.runtime import MockConfig
+
+__all__ = [
+    "configure_logging",
+    "db_option",
+    "fail_on_fixture_error",
+    "mock_config",
+    "warn_if_exposed",
+]
 
 
 def db_option(default: Callable[[], str]) -> Callable[[Any], Any]:
@@ -59,3 +70,32 @@ def warn_if_exposed(host: str, admin_token: str | None) -> None:
             "can reset the state and read the journal",
             err=True,
         )
+
+
+def mock_config(
+    *,
+    db: str,
+    fixtures: Path | None,
+    reset_fixtures: bool,
+    admin_token: str | None,
+    cors_origins: tuple[str, ...],
+    no_cors: bool,
+    callback_kwargs: dict[str, Any],
+    **settings: Any,
+) -> MockConfig:
+    """The mock's configuration from the options ``serve`` and ``up`` share (``settings``: the
+    MockConfig fields only one of them sets). The callback options are taken out of
+    ``callback_kwargs``."""
+    from uniqodo_mock.mock.runtime import MockConfig
+
+    deliver, overrides = dispatch_settings(callback_kwargs)
+    return MockConfig(
+        db_url=db,
+        fixtures=fixtures,
+        reset_fixtures=reset_fixtures,
+        admin_token=admin_token,
+        dispatch_callbacks=deliver,
+        dispatch_overrides=overrides,
+        cors_origins=() if no_cors else cors_origins,
+        **settings,
+    )

@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from uniqodo_mock.cli import cli
-from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
+from uniqodo_mock.cli.callback_options import callback_options
 from uniqodo_mock.cli.common import (
     configure_logging,
     db_option,
     fail_on_fixture_error,
+    mock_config,
     warn_if_exposed,
 )
 from uniqodo_mock.cli.options import (
@@ -157,20 +158,19 @@ def serve(
       uniqodo-mock serve --db postgresql+psycopg://qa@127.0.0.1/uniqodo --workers 4
       uniqodo-mock serve --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
     """
-    from uniqodo_mock.mock.runtime import MockConfig, build_runtime
+    from uniqodo_mock.mock.runtime import build_runtime
 
     configure_logging(log_level)
     warn_if_exposed(host, admin_token)
     limits = connection_limits(head_timeout, max_connections)
-    deliver, overrides = dispatch_settings(callback_kwargs)
-    config = MockConfig(
-        db_url=db,
+    config = mock_config(
+        db=db,
         fixtures=fixtures,
         reset_fixtures=reset_fixtures,
         admin_token=admin_token,
-        dispatch_callbacks=deliver,
-        dispatch_overrides=overrides,
-        cors_origins=() if no_cors else cors_origins,
+        cors_origins=cors_origins,
+        no_cors=no_cors,
+        callback_kwargs=callback_kwargs,
         journal_size=journal_size,
         max_body_bytes=max_body,
         body_timeout=body_timeout,

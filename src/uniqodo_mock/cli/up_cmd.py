@@ -22,12 +22,12 @@ from uniqodo_mock.cli import cli
 from uniqodo_mock.cli.callback_options import (
     callback_body_option,
     callback_options,
-    dispatch_settings,
 )
 from uniqodo_mock.cli.common import (
     configure_logging,
     db_option,
     fail_on_fixture_error,
+    mock_config,
     warn_if_exposed,
 )
 from uniqodo_mock.cli.options import (
@@ -262,22 +262,20 @@ def up(
 
     from uniqodo_mock.heap import settle_startup_heap
     from uniqodo_mock.mock.app import create_app
-    from uniqodo_mock.mock.runtime import MockConfig
     from uniqodo_mock.receiver.app import create_receiver_app
     from uniqodo_mock.receiver.settings import ReceiverSettings
 
     configure_logging(log_level)
     warn_if_exposed(host, admin_token)
     limits = connection_limits(head_timeout, max_connections)
-    deliver, overrides = dispatch_settings(callback_kwargs)
-    config = MockConfig(
-        db_url=db,
+    config = mock_config(
+        db=db,
         fixtures=fixtures,
         reset_fixtures=reset_fixtures,
-        dispatch_callbacks=deliver,
-        dispatch_overrides=overrides,
-        cors_origins=() if no_cors else cors_origins,
         admin_token=admin_token,
+        cors_origins=cors_origins,
+        no_cors=no_cors,
+        callback_kwargs=callback_kwargs,
         receiver_body=callback_body,
     )
     for option, url in (("--db", db), ("--receiver-db", receiver_db)):
