@@ -68,7 +68,7 @@ class ControlAdmin:
     # -- state ----------------------------------------------------------------------------
     def reset(self, **_: Any) -> Response:
         runtime = self.runtime
-        runtime.load_fixtures(runtime.fixtures)
+        runtime.reset()
         return json_response(
             {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": "real", "faults": 0}
         )

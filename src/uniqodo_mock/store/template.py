@@ -1,0 +1,357 @@
+"""A prepared copy of the state the fixtures load, to reset to without loading them again.
+
+Loading the fixtures builds every row from the fixture document (thousands of generated pool
+codes among them). A reset before each of a partner's tests needs only that same state again:
+when the fixtures are loaded, the same transaction copies every state table into a template
+table of its own (``uqm_template_<table>``, no indexes beyond the primary key), and
+``restore_template`` brings the state back to the template's rows in one transaction, touching
+only the rows that differ: rows added since are deleted, rows changed are updated, rows deleted
+are inserted again. Ids, counters and (on PostgreSQL) the id sequences end up exactly as a new
+load of the same document leaves them.
+
+A few values of a load depend on the moment of the load (codes issued "now", the load's own
+time, subscriptions' creation time): ``Stamp`` names each such cell and its distance from that
+moment, and a restore writes them for its own moment, as a load at that moment would.
+
+The template is tied to one fixture document and one schema (``template_key``): fixtures
+replaced, or a migration that changes the tables, and the key no longer matches; the next
+reset then loads the fixtures and prepares the template again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from uniqodo_mock.core.dates import to_db
+from uniqodo_mock.store.migrate import script_heads
+from uniqodo_mock.store.repository import Repository
+from uniqodo_mock.store.schema import metadata
+from uniqodo_mock.store.statements import Statement
+
+__all__ = [
+    "TEMPLATE_PREFIX",
+    "Stamp",
+    "prepare_template",
+    "restart_sequences",
+    "restore_template",
+    "template_key",
+]
+
+TEMPLATE_PREFIX = "uqm_template_"
+_FORMAT = "uniqodo-mock-template/1"
+
+_template_metadata = MetaData()
+# What the template is for (its key) and the stamps of its load; written last, in the
+# transaction that fills the copies, so a template is complete or absent.
+_info = Table(
+    f"{TEMPLATE_PREFIX}info",
+    _template_metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+
+def _copy_of(table: Table) -> Table:
+    # The same columns and primary key; no defaults, constraints or other indexes: the copy is
+    # only ever read whole or by primary key.
+    return Table(
+        f"{TEMPLATE_PREFIX}{table.name}",
+        _template_metadata,
+        *(
+            Column(
+                column.name,
+                column.type,
+                primary_key=column.primary_key,
+                autoincrement=False,
+                nullable=not column.primary_key,
+            )
+            for column in table.columns
+        ),
+    )
+
+
+# Parents first (inserts), reversed for deletes: foreign keys hold throughout.
+_STATE_TABLES: tuple[Table, ...] = tuple(metadata.sorted_tables)
+_COPIES: dict[str, Table] = {table.name: _copy_of(table) for table in _STATE_TABLES}
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Cells of one column of ``table`` that a load sets from its own moment: that moment plus
+    ``offset`` (as a stored timestamp, or ``iso``: as the ISO text of the aware moment)."""
+
+    table: str
+    column: str
+    keys: tuple[Any, ...]
+    offset: timedelta = timedelta(0)
+    iso: bool = False
+
+    def to_json(self) -> list[Any]:
+        micros = self.offset // timedelta(microseconds=1)
+        return [self.table, self.column, list(self.keys), micros, self.iso]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> Stamp:
+        table, column, keys, micros, iso = value
+        return cls(table, column, tuple(keys), timedelta(microseconds=micros), bool(iso))
+
+
+def _merged(stamps: Iterable[Stamp]) -> list[Stamp]:
+    """One stamp per column and offset (one UPDATE each at a restore)."""
+    keys: dict[tuple[str, str, timedelta, bool], list[Any]] = {}
+    for stamp in stamps:
+        keys.setdefault((stamp.table, stamp.column, stamp.offset, stamp.iso), []).extend(stamp.keys)
+    return [
+        Stamp(table, column, tuple(found), offset, iso)
+        for (table, column, offset, iso), found in keys.items()
+    ]
+
+
+def template_key(document_data: Any, source: str) -> str:
+    """What a template is valid for: this fixture document from this source, loaded into
+    these tables at these migrations."""
+    schema = [
+        [table.name, [[c.name, repr(c.type), c.primary_key] for c in table.columns]]
+        for table in _STATE_TABLES
+    ]
+    content = json.dumps(
+        [_FORMAT, sorted(script_heads()), schema, source, document_data],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _stored_key(conn: Connection) -> str | None:
+    # Asked first rather than caught: a failed statement ends a PostgreSQL transaction.
+    if not inspect(conn).has_table(_info.name):
+        return None
+    value = conn.execute(select(_info.c.value).where(_info.c.name == "key")).scalar()
+    return value if isinstance(value, str) else None
+
+
+def _copies_fit(conn: Connection) -> bool:
+    """The template tables exist with the columns the state tables have now."""
+    inspector = inspect(conn)
+    names = set(inspector.get_table_names())
+    if _info.name not in names:
+        return False
+    for copy in _COPIES.values():
+        if copy.name not in names:
+            return False
+        if [c["name"] for c in inspector.get_columns(copy.name)] != list(copy.c.keys()):
+            return False
+    return True
+
+
+def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> None:
+    """Copy the state as it is now (just loaded from the fixtures) into the template, for
+    ``key``. Runs in the loading transaction."""
+    if _copies_fit(conn):
+        for copy in _COPIES.values():
+            conn.execute(delete(copy))
+        conn.execute(delete(_info))
+    else:
+        _template_metadata.drop_all(conn, checkfirst=True)
+        _template_metadata.create_all(conn)
+    for table in _STATE_TABLES:
+        copy = _COPIES[table.name]
+        conn.execute(insert(copy).from_select(list(table.c.keys()), select(table)))
+    conn.execute(
+        insert(_info),
+        [
+            {"name": "stamps", "value": [stamp.to_json() for stamp in _merged(stamps)]},
+            {"name": "key", "value": key},
+        ],
+    )
+
+
+def restore_template(repo: Repository, key: str, now: datetime) -> bool:
+    """Bring the state back to the template of ``key``, as a load of its fixtures at ``now``
+    leaves it, in one transaction. False (and nothing changed) when there is no template for
+    ``key``: the caller loads the fixtures instead."""
+    try:
+        return _restore(repo, key, now)
+    except IntegrityError:
+        # Rows another process wrote meanwhile do not fit (the transaction rolled back,
+        # nothing changed): a load of the fixtures replaces everything instead.
+        return False
+
+
+def _restore(repo: Repository, key: str, now: datetime) -> bool:
+    with repo.write() as conn:
+        if _stored_key(conn) != key:
+            return False
+        if repo.is_postgres:
+            # A handful of small statements: compiling them to machine code (PostgreSQL's JIT,
+            # which their cost estimates over unanalysed copies can trigger) costs far more
+            # than running them.
+            conn.execute(text("SET LOCAL jit = off"))
+        stamps = _STAMPS.first(conn, {})
+        for stamp in (Stamp.from_json(value) for value in (stamps or {}).get("value") or []):
+            _write_stamp(conn, stamp, now)
+        for restore in reversed(_RESTORES):
+            restore.delete_added.run(conn, {})
+        for restore in _RESTORES:
+            if restore.update_changed is not None:
+                restore.update_changed.run(conn, {})
+            restore.insert_missing.run(conn, {})
+        if repo.is_postgres:
+            restart_sequences(conn, after_rows=True)
+    return True
+
+
+def _comparable(column: Any) -> Any:
+    # PostgreSQL's json has no equality: JSON values are compared as their text.
+    return cast(column, Text) if isinstance(column.type, JSON) else column
+
+
+class _TableRestore:
+    """The three statements that bring one table back to its copy, built once: rows whose
+    key the copy lacks are deleted, rows that differ from the copy's are updated, the copy's
+    rows the table lacks are inserted."""
+
+    def __init__(self, table: Table) -> None:
+        copy = _COPIES[table.name]
+        keys = list(table.primary_key.columns)
+        others = [column for column in table.columns if not column.primary_key]
+        if len(keys) == 1:
+            key, copy_key = keys[0], copy.c[keys[0].name]
+            added: ColumnElement[bool] = key.not_in(select(copy_key))
+            missing: ColumnElement[bool] = copy_key.not_in(select(key))
+        else:
+            same = and_(*(copy.c[column.name] == column for column in keys))
+            added = ~exists().where(same)
+            missing = ~exists().where(same)
+        self.delete_added = Statement(delete(table).where(added))
+        self.insert_missing = Statement(
+            insert(table).from_select(list(table.c.keys()), select(copy).where(missing))
+        )
+        self.update_changed: Statement[Any] | None = None
+        if others:
+            # Compared through an alias: the rows of the table that differ from the copy's.
+            current = table.alias(f"current_{table.name}")
+            changed = (
+                select(*(current.c[column.name] for column in keys))
+                .join(copy, and_(*(copy.c[c.name] == current.c[c.name] for c in keys)))
+                .where(
+                    or_(
+                        false(),
+                        *(
+                            _comparable(current.c[c.name]).is_distinct_from(
+                                _comparable(copy.c[c.name])
+                            )
+                            for c in others
+                        ),
+                    )
+                )
+            )
+            same_key = and_(*(copy.c[column.name] == column for column in keys))
+            target = keys[0] if len(keys) == 1 else tuple_(*keys)
+            self.update_changed = Statement(
+                update(table)
+                .values(
+                    {
+                        column.name: select(copy.c[column.name]).where(same_key).scalar_subquery()
+                        for column in others
+                    }
+                )
+                .where(target.in_(changed))
+            )
+
+
+_RESTORES = tuple(_TableRestore(table) for table in _STATE_TABLES)
+_STAMPS = Statement(select(_info.c.value).where(_info.c.name == "stamps"))
+
+
+def _write_stamp(conn: Connection, stamp: Stamp, now: datetime) -> None:
+    copy = _COPIES[stamp.table]
+    pk = next(iter(copy.primary_key.columns))
+    moment = now + stamp.offset
+    value: Any = moment.isoformat() if stamp.iso else to_db(moment)
+    conn.execute(update(copy).where(pk.in_(stamp.keys)).values({stamp.column: value}))
+
+
+def _key_of(table: Table) -> Column[Any]:
+    return next(iter(table.primary_key.columns))
+
+
+# Tables whose ids come from a sequence (PostgreSQL): codes, redemptions, subscriptions, the
+# outbox and its attempts.
+_SEQUENCED = tuple(
+    table
+    for table in _STATE_TABLES
+    if len(table.primary_key.columns) == 1 and _key_of(table).autoincrement is True
+)
+_SEQUENCE_NAMES = Statement(
+    select(
+        *(
+            func.pg_get_serial_sequence(table.name, _key_of(table).name).label(table.name)
+            for table in _SEQUENCED
+        )
+    )
+)
+_NEXT_IDS = Statement(
+    select(
+        *(
+            select(func.coalesce(func.max(_key_of(table)), 0) + 1)
+            .scalar_subquery()
+            .label(table.name)
+            for table in _SEQUENCED
+        )
+    )
+)
+
+
+def restart_sequences(conn: Connection, *, after_rows: bool = False) -> None:
+    """PostgreSQL: the id sequences of the state tables restarted, as in a new database
+    (``after_rows``: right after the rows the tables hold, as a load leaves them). ``ALTER
+    SEQUENCE ... RESTART`` is transactional, unlike ``setval``: a transaction that rolls back
+    leaves the sequences where they were. Sequences already there are left alone."""
+    names = _SEQUENCE_NAMES.first(conn, {}) or {}
+    wanted = (_NEXT_IDS.first(conn, {}) or {}) if after_rows else {}
+    # Sequence names come from PostgreSQL itself, quoted as needed.
+    upcoming = conn.execute(
+        text(
+            "SELECT "
+            + ", ".join(
+                f"(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
+                f"FROM {names[table.name]})"
+                for table in _SEQUENCED
+            )
+        )
+    ).one()
+    for table, current in zip(_SEQUENCED, upcoming, strict=True):
+        start = int(wanted.get(table.name, 1))
+        if current != start:
+            conn.execute(text(f"ALTER SEQUENCE {names[table.name]} RESTART WITH {start}"))
