@@ -19,7 +19,7 @@ from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.store.fixtures import apply_fixtures
 from uniqodo_mock.store.outbox import AttemptRecord, OutboxStore
 from uniqodo_mock.store.snapshot import export_snapshot
-from uniqodo_mock.store.template import TEMPLATE_PREFIX, restore_template
+from uniqodo_mock.store.template import TEMPLATE_PREFIX, discard_template, restore_template
 from uniqodo_mock.testing import running_mock
 
 DIST_KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"  # merchant 1 and distributor 102
@@ -188,6 +188,10 @@ def test_reset_loads_when_the_template_is_gone_and_prepares_it_again(
     runtime.service.issue_code(DIST_KEY, 4883, "d@example.com")
     runtime.reset()  # no template: the fixtures are loaded, and the template prepared
     key = runtime.template_key(runtime.fixtures)
+    assert restore_template(runtime.repo, key, MOMENT)
+    discard_template(runtime.repo)
+    assert not restore_template(runtime.repo, key, MOMENT)
+    runtime.reset()
     assert restore_template(runtime.repo, key, MOMENT)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -50,7 +51,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from uniqodo_mock.core.dates import to_db
 from uniqodo_mock.store.migrate import script_heads
@@ -61,6 +62,7 @@ from uniqodo_mock.store.statements import Statement
 __all__ = [
     "TEMPLATE_PREFIX",
     "Stamp",
+    "discard_template",
     "prepare_template",
     "restart_sequences",
     "restore_template",
@@ -98,6 +100,10 @@ def _copy_of(table: Table) -> Table:
             for column in table.columns
         ),
     )
+
+
+def _key_of(table: Table) -> Column[Any]:
+    return next(iter(table.primary_key.columns))
 
 
 # Parents first (inserts), reversed for deletes: foreign keys hold throughout.
@@ -152,12 +158,9 @@ def template_key(document_data: Any, source: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-def _stored_key(conn: Connection) -> str | None:
-    # Asked first rather than caught: a failed statement ends a PostgreSQL transaction.
-    if not inspect(conn).has_table(_info.name):
-        return None
-    value = conn.execute(select(_info.c.value).where(_info.c.name == "key")).scalar()
-    return value if isinstance(value, str) else None
+def _template_exists(repo: Repository) -> bool:
+    with repo.read() as conn:
+        return inspect(conn).has_table(_info.name)
 
 
 def _copies_fit(conn: Connection) -> bool:
@@ -196,6 +199,13 @@ def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> Non
     )
 
 
+def discard_template(repo: Repository) -> None:
+    """Forget the template: the next reset loads the fixtures (and prepares it again)."""
+    with repo.write() as conn:
+        if inspect(conn).has_table(_info.name):
+            conn.execute(delete(_info))
+
+
 def restore_template(repo: Repository, key: str, now: datetime) -> bool:
     """Bring the state back to the template of ``key``, as a load of its fixtures at ``now``
     leaves it, in one transaction. False (and nothing changed) when there is no template for
@@ -206,19 +216,25 @@ def restore_template(repo: Repository, key: str, now: datetime) -> bool:
         # Rows another process wrote meanwhile do not fit (the transaction rolled back,
         # nothing changed): a load of the fixtures replaces everything instead.
         return False
+    except DBAPIError:
+        # No template tables (never prepared, or dropped): looked up only now, so that a
+        # reset with a template costs no catalogue query. Any other failure is the caller's.
+        if _template_exists(repo):
+            raise
+        return False
 
 
 def _restore(repo: Repository, key: str, now: datetime) -> bool:
     with repo.write() as conn:
-        if _stored_key(conn) != key:
+        info = dict(conn.execute(_INFO).tuples().all())
+        if info.get("key") != key:
             return False
         if repo.is_postgres:
             # A handful of small statements: compiling them to machine code (PostgreSQL's JIT,
             # which their cost estimates over unanalysed copies can trigger) costs far more
             # than running them.
             conn.execute(text("SET LOCAL jit = off"))
-        stamps = _STAMPS.first(conn, {})
-        for stamp in (Stamp.from_json(value) for value in (stamps or {}).get("value") or []):
+        for stamp in (Stamp.from_json(value) for value in info.get("stamps") or []):
             _write_stamp(conn, stamp, now)
         for restore in reversed(_RESTORES):
             restore.delete_added.run(conn, {})
@@ -291,19 +307,26 @@ class _TableRestore:
 
 
 _RESTORES = tuple(_TableRestore(table) for table in _STATE_TABLES)
-_STAMPS = Statement(select(_info.c.value).where(_info.c.name == "stamps"))
+_INFO = select(_info.c.name, _info.c.value)
+# One statement per column a stamp may name, built once: the keys are an expanding IN list.
+_STAMP_UPDATES = {
+    (table.name, column.name): update(_COPIES[table.name])
+    .where(_key_of(_COPIES[table.name]).in_(bindparam("keys", expanding=True)))
+    .values({column.name: bindparam("stamp_value")})
+    for table in _STATE_TABLES
+    if len(table.primary_key.columns) == 1
+    for column in table.columns
+    if not column.primary_key
+}
 
 
 def _write_stamp(conn: Connection, stamp: Stamp, now: datetime) -> None:
-    copy = _COPIES[stamp.table]
-    pk = next(iter(copy.primary_key.columns))
     moment = now + stamp.offset
     value: Any = moment.isoformat() if stamp.iso else to_db(moment)
-    conn.execute(update(copy).where(pk.in_(stamp.keys)).values({stamp.column: value}))
-
-
-def _key_of(table: Table) -> Column[Any]:
-    return next(iter(table.primary_key.columns))
+    conn.execute(
+        _STAMP_UPDATES[(stamp.table, stamp.column)],
+        {"keys": list(stamp.keys), "stamp_value": value},
+    )
 
 
 # Tables whose ids come from a sequence (PostgreSQL): codes, redemptions, subscriptions, the
