@@ -226,7 +226,7 @@ def restore_template(repo: Repository, key: str, now: datetime) -> bool:
 
 def _restore(repo: Repository, key: str, now: datetime) -> bool:
     with repo.write() as conn:
-        info = dict(conn.execute(_INFO).tuples().all())
+        info = {name: value for name, value in conn.execute(_INFO)}
         if info.get("key") != key:
             return False
         if repo.is_postgres:
