@@ -180,10 +180,16 @@ def _copies_fit(conn: Connection) -> bool:
 def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> None:
     """Copy the state as it is now (just loaded from the fixtures) into the template, for
     ``key``. Runs in the loading transaction."""
+    postgres = conn.dialect.name == "postgresql"
     if _copies_fit(conn):
-        for copy in _COPIES.values():
-            conn.execute(delete(copy))
-        conn.execute(delete(_info))
+        if postgres:
+            # Emptied without leaving dead rows behind (TRUNCATE is transactional there).
+            names = ", ".join(table.name for table in _template_metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names}"))
+        else:
+            for copy in _COPIES.values():
+                conn.execute(delete(copy))
+            conn.execute(delete(_info))
     else:
         _template_metadata.drop_all(conn, checkfirst=True)
         _template_metadata.create_all(conn)
@@ -197,6 +203,10 @@ def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> Non
             {"name": "key", "value": key},
         ],
     )
+    if postgres:
+        # Statistics for the planner: the copies are read by every restore.
+        for copy in _COPIES.values():
+            conn.execute(text(f"ANALYZE {copy.name}"))
 
 
 def discard_template(repo: Repository) -> None:
@@ -239,8 +249,9 @@ def _restore(repo: Repository, key: str, now: datetime) -> bool:
         for restore in reversed(_RESTORES):
             restore.delete_added.run(conn, {})
         for restore in _RESTORES:
-            if restore.update_changed is not None:
-                restore.update_changed.run(conn, {})
+            update_rows = restore.update_from if repo.is_postgres else restore.update_changed
+            if update_rows is not None:
+                update_rows.run(conn, {})
             restore.insert_missing.run(conn, {})
         if repo.is_postgres:
             restart_sequences(conn, after_rows=True)
@@ -250,6 +261,16 @@ def _restore(repo: Repository, key: str, now: datetime) -> bool:
 def _comparable(column: Any) -> Any:
     # PostgreSQL's json has no equality: JSON values are compared as their text.
     return cast(column, Text) if isinstance(column.type, JSON) else column
+
+
+def _differs(table: Any, copy: Table, columns: list[Column[Any]]) -> ColumnElement[bool]:
+    return or_(
+        false(),
+        *(
+            _comparable(table.c[column.name]).is_distinct_from(_comparable(copy.c[column.name]))
+            for column in columns
+        ),
+    )
 
 
 class _TableRestore:
@@ -274,25 +295,23 @@ class _TableRestore:
             insert(table).from_select(list(table.c.keys()), select(copy).where(missing))
         )
         self.update_changed: Statement[Any] | None = None
+        self.update_from: Statement[Any] | None = None
         if others:
-            # Compared through an alias: the rows of the table that differ from the copy's.
+            same_key = and_(*(copy.c[column.name] == column for column in keys))
+            # PostgreSQL: UPDATE ... FROM the copy, joined by key (a hash join).
+            self.update_from = Statement(
+                update(table)
+                .values({column.name: copy.c[column.name] for column in others})
+                .where(same_key, _differs(table, copy, others))
+            )
+            # SQLite: its UPDATE ... FROM builds the whole join first; the keys of the rows
+            # that differ, found through an alias, then one update of those rows alone.
             current = table.alias(f"current_{table.name}")
             changed = (
                 select(*(current.c[column.name] for column in keys))
                 .join(copy, and_(*(copy.c[c.name] == current.c[c.name] for c in keys)))
-                .where(
-                    or_(
-                        false(),
-                        *(
-                            _comparable(current.c[c.name]).is_distinct_from(
-                                _comparable(copy.c[c.name])
-                            )
-                            for c in others
-                        ),
-                    )
-                )
+                .where(_differs(current, copy, others))
             )
-            same_key = and_(*(copy.c[column.name] == column for column in keys))
             target = keys[0] if len(keys) == 1 else tuple_(*keys)
             self.update_changed = Statement(
                 update(table)
