@@ -282,3 +282,25 @@ def test_reset_through_the_admin_api_on_a_live_mock(db_url: str, tmp_path: Path)
         assert {row["code"] for row in tables["codes"]} >= {"NOW01", "NOW02", "DONE01"}
         assert not any(row["code"] == "AB12E3GH" for row in tables["codes"])
         assert [row["url"] for row in tables["subscriptions"]] == ["http://127.0.0.1:9/callback"]
+
+
+def test_every_feature_fixture_restores_as_it_loads(db_url: str) -> None:
+    """fixtures/features.yaml (every promotion feature: expiring codes, locks, basket rules,
+    mystery discounts, embeddable claims): a restore at another moment after codes were given
+    out is a load at that moment."""
+    features = DEFAULT_FIXTURES.with_name("features.yaml")
+    config = MockConfig(
+        db_url=db_url, fixtures=features, reset_fixtures=True, dispatch_callbacks=False
+    )
+    rt = build_runtime(config)
+    try:
+        _load_at(rt, MOMENT)
+        for offer_id in (7012, 7013):
+            assert not rt.service.issue_code(DIST_KEY, offer_id, "f@example.com").errors
+        later = MOMENT + timedelta(hours=5)
+        assert restore_template(rt.repo, rt.template_key(rt.fixtures), later)
+        restored = _state(rt)
+        _load_at(rt, later)
+        assert restored == _state(rt)
+    finally:
+        rt.close()
