@@ -195,6 +195,22 @@ def test_reset_loads_when_the_template_is_gone_and_prepares_it_again(
     assert restore_template(runtime.repo, key, MOMENT)
 
 
+def test_copies_of_an_older_schema_are_made_again(runtime: MockRuntime) -> None:
+    """As after a migration that changed the tables: the copies' shape no longer fits, the
+    key no longer matches; a reset loads the fixtures and makes the copies anew."""
+    with runtime.repo.write() as conn:
+        conn.execute(text(f"ALTER TABLE {TEMPLATE_PREFIX}codes DROP COLUMN lock_until"))
+        conn.execute(text(f"UPDATE {TEMPLATE_PREFIX}info SET value = '\"older\"'"))
+    key = runtime.template_key(runtime.fixtures)
+    assert not restore_template(runtime.repo, key, MOMENT)
+    runtime.reset()
+    _load_at(runtime, MOMENT)
+    loaded = _state(runtime)
+    _writes(runtime, "g")
+    assert restore_template(runtime.repo, key, MOMENT)
+    assert _state(runtime) == loaded
+
+
 def _normalised(tables: dict[str, Any]) -> dict[str, Any]:
     """Timestamps within a day of the load, as their distance from it: two resets at two
     moments compare equal when each stamped what a load at its moment would."""

@@ -143,19 +143,26 @@ def _merged(stamps: Iterable[Stamp]) -> list[Stamp]:
     ]
 
 
-def template_key(document_data: Any, source: str) -> str:
-    """What a template is valid for: this fixture document from this source, loaded into
-    these tables at these migrations."""
-    schema = [
+def _schema() -> list[Any]:
+    return [
         [table.name, [[c.name, repr(c.type), c.primary_key] for c in table.columns]]
         for table in _STATE_TABLES
     ]
-    content = json.dumps(
-        [_FORMAT, sorted(script_heads()), schema, source, document_data],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# The copies' own shape: when the state tables change, they are made again.
+_SCHEMA_DIGEST = _digest([_FORMAT, _schema()])
+
+
+def template_key(document_data: Any, source: str) -> str:
+    """What a template is valid for: this fixture document from this source, loaded into
+    these tables at these migrations."""
+    return _digest([_FORMAT, sorted(script_heads()), _schema(), source, document_data])
 
 
 def _template_exists(repo: Repository) -> bool:
@@ -164,17 +171,11 @@ def _template_exists(repo: Repository) -> bool:
 
 
 def _copies_fit(conn: Connection) -> bool:
-    """The template tables exist with the columns the state tables have now."""
-    inspector = inspect(conn)
-    names = set(inspector.get_table_names())
-    if _info.name not in names:
+    """The template tables exist, made for the state tables as they are now."""
+    if not inspect(conn).has_table(_info.name):
         return False
-    for copy in _COPIES.values():
-        if copy.name not in names:
-            return False
-        if [c["name"] for c in inspector.get_columns(copy.name)] != list(copy.c.keys()):
-            return False
-    return True
+    shape = conn.execute(select(_info.c.value).where(_info.c.name == "schema")).scalar()
+    return bool(shape == _SCHEMA_DIGEST)
 
 
 def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> None:
@@ -199,6 +200,7 @@ def prepare_template(conn: Connection, key: str, stamps: Iterable[Stamp]) -> Non
     conn.execute(
         insert(_info),
         [
+            {"name": "schema", "value": _SCHEMA_DIGEST},
             {"name": "stamps", "value": [stamp.to_json() for stamp in _merged(stamps)]},
             {"name": "key", "value": key},
         ],
@@ -213,7 +215,7 @@ def discard_template(repo: Repository) -> None:
     """Forget the template: the next reset loads the fixtures (and prepares it again)."""
     with repo.write() as conn:
         if inspect(conn).has_table(_info.name):
-            conn.execute(delete(_info))
+            conn.execute(delete(_info).where(_info.c.name == "key"))
 
 
 def restore_template(repo: Repository, key: str, now: datetime) -> bool:
