@@ -51,6 +51,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from uniqodo_mock.core.dates import to_db
@@ -248,21 +249,42 @@ def _restore(repo: Repository, key: str, now: datetime) -> bool:
             conn.execute(text("SET LOCAL jit = off"))
         for stamp in (Stamp.from_json(value) for value in info.get("stamps") or []):
             _write_stamp(conn, stamp, now)
-        for restore in reversed(_RESTORES):
-            restore.delete_added.run(conn, {})
-        for restore in _RESTORES:
-            update_rows = restore.update_from if repo.is_postgres else restore.update_changed
-            if update_rows is not None:
-                update_rows.run(conn, {})
-            restore.insert_missing.run(conn, {})
         if repo.is_postgres:
+            # One round trip for all of them: a PL/pgSQL block (they take no parameters).
+            conn.exec_driver_sql(_postgres_script(conn.dialect))
             restart_sequences(conn, after_rows=True)
+        else:
+            for statement in _restore_statements(postgres=False):
+                statement.run(conn, {})
     return True
 
 
 def _comparable(column: Any) -> Any:
     # PostgreSQL's json has no equality: JSON values are compared as their text.
     return cast(column, Text) if isinstance(column.type, JSON) else column
+
+
+def _restore_statements(*, postgres: bool) -> list[Statement[Any]]:
+    """Deletes children first, then updates and inserts parents first."""
+    statements: list[Statement[Any]] = [r.delete_added for r in reversed(_RESTORES)]
+    for restore in _RESTORES:
+        update_rows = restore.update_from if postgres else restore.update_changed
+        if update_rows is not None:
+            statements.append(update_rows)
+        statements.append(restore.insert_missing)
+    return statements
+
+
+_SCRIPTS: dict[str, str] = {}
+
+
+def _postgres_script(dialect: Dialect) -> str:
+    key = f"{dialect.name}+{dialect.driver}"
+    script = _SCRIPTS.get(key)
+    if script is None:
+        body = "".join(f"{s.sql(dialect)};\n" for s in _restore_statements(postgres=True))
+        script = _SCRIPTS[key] = f"DO $uqm_restore$ BEGIN\n{body}END $uqm_restore$"
+    return script
 
 
 def _differs(table: Any, copy: Table, columns: list[Column[Any]]) -> ColumnElement[bool]:
