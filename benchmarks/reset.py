@@ -73,7 +73,8 @@ def measure(db_url: str, resets: int) -> dict[str, tuple[list[float], list[float
         }
 
 
-def _create_pg_database(url: str) -> bool:
+def _pg_database(url: str, *, create: bool) -> bool:
+    """(Re)create, or drop, the benchmark's own PostgreSQL database."""
     import psycopg
 
     base, name = url.rsplit("/", 1)
@@ -84,7 +85,8 @@ def _create_pg_database(url: str) -> bool:
             connect_timeout=3,
         ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            if create:
+                conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as error:
         print(f"PostgreSQL at {base}: not measured ({error.__class__.__name__})")
         return False
@@ -117,8 +119,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         report("SQLite", measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args.resets))
-    if not args.no_pg and _create_pg_database(args.pg):
-        report("PostgreSQL", measure(args.pg, args.resets))
+    if not args.no_pg and _pg_database(args.pg, create=True):
+        try:
+            report("PostgreSQL", measure(args.pg, args.resets))
+        finally:
+            _pg_database(args.pg, create=False)
 
 
 if __name__ == "__main__":

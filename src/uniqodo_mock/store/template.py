@@ -252,7 +252,7 @@ def _restore(repo: Repository, key: str, now: datetime) -> bool:
         if repo.is_postgres:
             # One round trip for all of them: a PL/pgSQL block (they take no parameters).
             conn.exec_driver_sql(_postgres_script(conn.dialect))
-            restart_sequences(conn, after_rows=True)
+            restart_sequences(conn)
         else:
             for statement in _restore_statements(postgres=False):
                 statement.run(conn, {})
@@ -399,13 +399,14 @@ _NEXT_IDS = Statement(
 )
 
 
-def restart_sequences(conn: Connection, *, after_rows: bool = False) -> None:
-    """PostgreSQL: the id sequences of the state tables restarted, as in a new database
-    (``after_rows``: right after the rows the tables hold, as a load leaves them). ``ALTER
-    SEQUENCE ... RESTART`` is transactional, unlike ``setval``: a transaction that rolls back
-    leaves the sequences where they were. Sequences already there are left alone."""
+def restart_sequences(conn: Connection) -> None:
+    """PostgreSQL: the id sequences of the state tables restarted right after the ids the
+    tables hold (at 1 when they are empty, as in a new database; a load then gives the same
+    ids every time). ``ALTER SEQUENCE ... RESTART`` is transactional, unlike ``setval``: a
+    transaction that rolls back leaves the sequences where they were. Sequences already
+    there are left alone."""
     names = _SEQUENCE_NAMES.first(conn, {}) or {}
-    wanted = (_NEXT_IDS.first(conn, {}) or {}) if after_rows else {}
+    wanted = _NEXT_IDS.first(conn, {}) or {}
     # Sequence names come from PostgreSQL itself, quoted as needed.
     upcoming = conn.execute(
         text(
