@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run it: ruff, the spec check, and pytest
-# (SQLite and PostgreSQL storage tests, real HTTP, headless Chromium page tests).
+# (SQLite and PostgreSQL storage tests, real HTTP, headless Chromium page tests, the specs'
+# lint with Spectral and Redocly CLI from .tools/).
 # Usage: scripts/test.sh [pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,18 @@ say "installing the project and its test dependencies into .venv"
 # about each on every run; those lines are noise, pip's own failures still end the script)
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
+# Node.js and npm for the spec linters (Spectral, Redocly CLI), installed once into .tools/.
+if ! command -v npm >/dev/null 2>&1; then
+    say "installing nodejs and npm (Debian packages)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+fi
+say "spec linters into .tools (Spectral, Redocly CLI)"
+scripts/install-spec-linters.sh
 
 say "ruff"
 .venv/bin/ruff check src tests benchmarks

@@ -102,14 +102,16 @@ def test_a_held_delivery_survives_a_stop_and_goes_out_after_restart(tmp_path: Pa
         with running_mock(config) as mock, mock.client() as http:
             response = http.post("/__admin/callbacks", json={"url": f"{receiver.url}/hook"})
             assert response.status_code == 201, response.text
-            _fault(http, code="AB12E3GH", delay_ms=600_000)  # ten minutes
+            # Ten minutes, once: the rule is in the database and outlives the restart, but its
+            # one use went to this delivery's first attempt.
+            _fault(http, code="AB12E3GH", delay_ms=600_000, count=1)
             redeem(http, "AB12E3GH", "held-1")
             dispatcher = mock.runtime.dispatcher
             assert dispatcher is not None
             wait_until(lambda: dispatcher.in_flight == 1, what="the delivery being held")
             mock.stop()  # must not wait out the hold
             assert not mock.thread.is_alive()
-        # Restarted (fault rules are per process: none now): the delivery was kept and goes out.
+        # Restarted (the rule's one use is spent): the delivery was kept and goes out.
         with running_mock(MockConfig(db_url=db, dispatch=FAST)), receiver.client() as calls:
             call = calls.wait(timeout=15, after=0, param=["code:AB12E3GH"])
             assert fields(call)["orderId"] == "held-1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -70,7 +71,13 @@ def test_validate_get_and_form_post_then_redeem_then_201(client) -> None:
     assert record["order_id"] == "145789" and record["order_value"] == 219.99
     # discount_value is computed from the offer's 25% discount, not taken from `discount`.
     assert record["discount_value"] == 55
-    assert record["custom_params"] == {f"p{i}": f"example{i}" for i in range(1, 6)}
+    # Serialised, as the Code Query article shows it: one JSON string, not an object.
+    assert record["custom_params"] == (
+        '{"p1":"example1","p2":"example2","p3":"example3","p4":"example4","p5":"example5"}'
+    )
+    assert json.loads(record["custom_params"]) == {f"p{i}": f"example{i}" for i in range(1, 6)}
+    # The offer's tags, carried on its redemption.
+    assert record["tags"] == ["SUMMER_OFFER", "ONLINE"]
 
     second = client.get(f"/redeem/{MERCHANT_KEY}/AB12E3GH/1?{REDEEM_QUERY}&valKey={val_key}").json()
     assert second["result"] == "failure" and second["data"] is None

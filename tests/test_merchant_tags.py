@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, OTHER_MERCHANT_KEY, PROMOTION, mock_client
 
 from uniqodo_mock.mock.app import create_app
-from uniqodo_mock.mock.merchant_tags import render_tag
+from uniqodo_mock.mock.merchant_tags import load_tag_template, render_tag
 from uniqodo_mock.mock.runtime import MockConfig
 
 CONFIG = re.compile(r"/\*@uqd-config\*/ (.*?) /\*@end-config\*/")
@@ -73,10 +73,17 @@ def test_each_tag_is_served_with_its_merchants_settings(
         "key": key,
         "origin": "http://testserver",
     }
-    # The file is the packaged tag, with only the config object filled in.
+    # The file is the packaged tag with the shared part written in, and only the config object
+    # filled in.
+    static = Path(__file__).parents[1] / "src/uniqodo_mock/mock/static"
     name = "uqd-visit.js" if tag == "visit" else "uqd-redemption.js"
-    packaged = (Path(__file__).parents[1] / "src/uniqodo_mock/mock/static" / name).read_text()
-    assert CONFIG.sub("", response.text) == CONFIG.sub("", packaged)
+    packaged = (static / name).read_text()
+    common = (static / "uqd-common.js").read_text().strip("\n")
+    assert packaged.count("/*@uqd-common*/") == 1
+    assert CONFIG.sub("", response.text) == CONFIG.sub("", packaged).replace(
+        "/*@uqd-common*/", common
+    )
+    assert "function callApi(" in response.text and "/*@uqd-common*/" not in response.text
 
 
 def test_the_served_keys_are_the_merchants_own(client: TestClient) -> None:
@@ -113,7 +120,7 @@ def test_only_get_loads_a_tag(client: TestClient) -> None:
 
 
 def test_hostile_settings_stay_data_in_the_served_tag() -> None:
-    template = (Path(__file__).parents[1] / "src/uniqodo_mock/mock/static/uqd-visit.js").read_text()
+    template = load_tag_template("uqd-visit.js")
     hostile = {
         "tag": "visit",
         "tagId": '1"};alert(1);//',

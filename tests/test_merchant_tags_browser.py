@@ -248,7 +248,7 @@ def test_a_whole_journey_on_a_shop_of_another_origin(
     assert [(r["code"], r["order_id"], r["order_value"], r["currency"]) for r in records] == [
         ("AB12E3GH", "ORDER-1", 108.75, "GBP")
     ]
-    assert records[0]["custom_params"] == {"p1": "basket-7", "p2": "42"}
+    assert records[0]["custom_params"] == '{"p1":"basket-7","p2":"42"}'
 
     # 5. The receiver recorded the redemption's callback.
     callback = callback_receiver.wait_for(timeout=20, code="AB12E3GH")

@@ -149,3 +149,24 @@ def test_a_refused_form_body_is_no_error_in_the_server_log(
         )
     assert any("isValidation" in r.getMessage() for r in caplog.records)
     app.runtime.close()
+
+
+def test_default_locale_of_the_fixtures_applies_when_a_request_names_none(tmp_path: Path) -> None:
+    import yaml
+
+    document = yaml.safe_load(ERRORS_FIXTURES.read_text())
+    document["settings"]["default_locale"] = "fr"
+    fixtures = tmp_path / "french.yaml"
+    fixtures.write_text(yaml.safe_dump(document))
+    french = CATALOGUE["unknown_code"].messages["fr"]
+    with mock_client(f"sqlite:///{tmp_path / 'state.db'}", fixtures) as client:
+        body = client.get(f"/validate/{MERCHANT_KEY}/NOPE/1").json()
+        assert body["errors"][0]["message"] == french
+        # a request that names its language still gets it
+        body = client.get(f"/validate/{MERCHANT_KEY}/NOPE/1?locale=en").json()
+        assert body["errors"][0]["message"] == CATALOGUE["unknown_code"].messages["en"]
+        # errors rendered before any operation runs (a path that is no route) follow it too
+        response = client.get("/no/such/route")
+        assert response.status_code == 404
+        message = response.json()["errors"][0]["message"]
+        assert message.startswith(CATALOGUE["not_found"].messages["fr"])

@@ -56,8 +56,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_fixtures_check_accepts_the_default_file() -> None:
-    path = REPO / "fixtures" / "default.yaml"
+@pytest.mark.parametrize("name", ["default.yaml", "docs.yaml"])
+def test_fixtures_check_accepts_the_shipped_files(name: str) -> None:
+    path = REPO / "fixtures" / name
     raw = yaml.safe_load(path.read_text())
     result = run_cli("fixtures", "check", str(path))
     assert result.returncode == 0, result.stderr

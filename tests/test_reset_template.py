@@ -5,6 +5,7 @@ cache of the process sees it as it sees a reload."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,10 @@ import pytest
 from sqlalchemy import text
 
 from uniqodo_mock.core.dates import to_db
+from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.fixtures import DEFAULT_FIXTURES
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
-from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.fixtures import apply_fixtures, restore_fixtures
 from uniqodo_mock.store.outbox import AttemptRecord, OutboxStore
 from uniqodo_mock.store.snapshot import export_snapshot
 from uniqodo_mock.store.template import TEMPLATE_PREFIX, discard_template, restore_template
@@ -300,23 +302,51 @@ def test_reset_through_the_admin_api_on_a_live_mock(db_url: str, tmp_path: Path)
         assert [row["url"] for row in tables["subscriptions"]] == ["http://127.0.0.1:9/callback"]
 
 
-def test_every_feature_fixture_restores_as_it_loads(db_url: str) -> None:
+@pytest.mark.parametrize("name", ["features.yaml", "docs.yaml"])
+def test_every_fixture_set_restores_as_it_loads(db_url: str, name: str) -> None:
     """fixtures/features.yaml (every promotion feature: expiring codes, locks, basket rules,
-    mystery discounts, embeddable claims): a restore at another moment after codes were given
-    out is a load at that moment."""
-    features = DEFAULT_FIXTURES.with_name("features.yaml")
+    mystery discounts, embeddable claims) and fixtures/docs.yaml (codes validated at the load,
+    a pinned clock): a restore at another moment after codes were given out is a load at that
+    moment."""
     config = MockConfig(
-        db_url=db_url, fixtures=features, reset_fixtures=True, dispatch_callbacks=False
+        db_url=db_url,
+        fixtures=DEFAULT_FIXTURES.with_name(name),
+        reset_fixtures=True,
+        dispatch_callbacks=False,
     )
     rt = build_runtime(config)
     try:
         _load_at(rt, MOMENT)
-        for offer_id in (7012, 7013):
-            assert not rt.service.issue_code(DIST_KEY, offer_id, "f@example.com").errors
+        for offer_id in (7012, 7013, 4883, 1234):
+            with contextlib.suppress(VendorError):  # offers of the other set
+                rt.service.issue_code(DIST_KEY, offer_id, "f@example.com")
         later = MOMENT + timedelta(hours=5)
-        assert restore_template(rt.repo, rt.template_key(rt.fixtures), later)
+        assert restore_fixtures(rt.repo, rt.fixtures, rt.template_key(rt.fixtures), later)
         restored = _state(rt)
         _load_at(rt, later)
         assert restored == _state(rt)
+    finally:
+        rt.close()
+
+
+def test_a_reset_with_a_pinned_clock_is_a_reload_exactly(db_url: str) -> None:
+    """fixtures/docs.yaml pins a frozen clock: a reset and a reload happen at the same moment,
+    so their states compare equal as they are, fault rules included."""
+    config = MockConfig(
+        db_url=db_url,
+        fixtures=DEFAULT_FIXTURES.with_name("docs.yaml"),
+        reset_fixtures=True,
+        dispatch_callbacks=False,
+    )
+    rt = build_runtime(config)
+    try:
+        rt.load_fixtures(rt.fixtures)
+        reloaded, rules = _state(rt), _fault_specs(rt)
+        _writes(rt, "p")
+        rt.controls.faults.add({"operation": "validate_code", "latency_ms": 300})
+        rt.reset()
+        assert _state(rt) == reloaded
+        assert _fault_specs(rt) == rules
+        assert rt.clock.state.frozen_at == rt.fixtures.clock.now  # type: ignore[union-attr]
     finally:
         rt.close()

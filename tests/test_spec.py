@@ -40,11 +40,15 @@ OPERATION_IDS = {
         "user_code_enquiry",
         "vcot_conversion",
         "reporting_log",
+        "create_claim",
     )
 }
 REQUIRED_STATUSES = {"200", "400", "401", "403", "429", "500", "503"}
 # What the merchant's tags call besides validate and redeem carries no API key: no 401, no 403.
 KEYLESS_OPERATIONS = {API + "vcot_conversion", API + "reporting_log"}
+# The Reward API v2 answers in its own shapes: 201 with the claim, {"message"} for failures.
+REWARD_OPERATIONS = {API + "create_claim"}
+REWARD_REQUIRED_STATUSES = {"201", "400", "401", "403", "404", "429", "500", "503"}
 
 # The Code Query article's two example responses (owh6k42hi2), as published. The mock always
 # sends `result`, so the 201 example gains `"result": "failure"`.
@@ -291,7 +295,9 @@ def test_every_operation_declares_the_standard_responses(spec: dict[str, Any]) -
     for path, method, op, _ptr in _operations(spec):
         statuses = set(op["responses"])
         required = REQUIRED_STATUSES
-        if op["operationId"] in KEYLESS_OPERATIONS:
+        if op["operationId"] in REWARD_OPERATIONS:
+            required = REWARD_REQUIRED_STATUSES
+        elif op["operationId"] in KEYLESS_OPERATIONS:
             names = {_resolve(spec, p, "")[0]["name"] for p in op.get("parameters", [])}
             assert not names & {"api_key", "merchant_key", "claim_credential"}, path
             required = REQUIRED_STATUSES - {"401", "403"}
@@ -311,6 +317,12 @@ def test_error_statuses_use_the_json_envelope(spec: dict[str, Any]) -> None:
                 success_refs.add(response.get("$ref", ""))
                 continue
             resolved, _ = _resolve(spec, response, ptr)
+            if op["operationId"] in REWARD_OPERATIONS:
+                content = resolved.get("content", {})
+                assert set(content) == {"application/json"}, f"{method} {path} {status}"
+                schema = content["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/RewardMessage"}, status
+                continue
             responses.append((f"{method} {path} {status}", resolved))
     # Component responses not used for a success (NotFound, MethodNotAllowed are used by none).
     for name, response in spec["components"]["responses"].items():
@@ -400,6 +412,8 @@ def test_examples_agree_with_the_error_catalogue(
 ) -> None:
     by_code = {entry["code"]: (key, entry) for key, entry in catalogue.items()}
     for label, op, ptr in _all_operations(spec):
+        if op.get("operationId") in REWARD_OPERATIONS:
+            continue  # no envelope, no catalogue numbers: test_reward_examples_have_its_shape
         params = _parameter_names(spec, op)
         for status, response in op["responses"].items():
             response, _ = _resolve(spec, response, ptr)
@@ -414,6 +428,22 @@ def test_examples_agree_with_the_error_catalogue(
                     )
                     for error in errors:
                         _check_error(by_code, params, int(status), error, where)
+
+
+def test_reward_examples_have_its_shape(spec: dict[str, Any]) -> None:
+    for _path, _method, op, ptr in _operations(spec):
+        if op["operationId"] not in REWARD_OPERATIONS:
+            continue
+        for status, response in op["responses"].items():
+            response, _ = _resolve(spec, response, ptr)
+            for media in response["content"].values():
+                for name, value in _examples_of(spec, media):
+                    if int(status) >= 400:
+                        assert set(value) == {"message"}, f"{status} {name}"
+                    else:
+                        assert set(value) == {"claim", "customer", "promotion"}, name
+        unauthorized = op["responses"]["401"]["content"]["application/json"]["examples"]
+        assert [e["value"] for e in unauthorized.values()] == [{"message": "Unauthorized"}]
 
 
 def _check_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -81,6 +82,28 @@ def test_up_delivers_the_docs_callback_to_its_receiver(tmp_path: Path) -> None:
         assert [(s["origin"], s["url"]) for s in subs] == [("up", f"{receiver}/callback")]
 
 
+def test_up_callback_body_sends_the_template_to_its_receiver(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    template = tmp_path / "template.json"
+    template.write_text('{"voucher": "{code}", "order": {"id": "{orderId}"}, "source": "up"}')
+    with uniqodo_up(db, tmp_path / "up.log", "--callback-body", f"@{template}") as (api, rcv):
+        answer = httpx.get(f"{api}/redeem/{KEY}/AB12E3GH/1", params={"orderId": "145789"})
+        assert answer.json()["result"] == "success"
+        with ReceiverClient(rcv) as calls:
+            call = calls.wait(timeout=10, after=0, path="/callback")
+        assert call["content_type"] == "application/json"
+        assert json.loads(call["body_text"]) == {
+            "voucher": "AB12E3GH",
+            "order": {"id": "145789"},
+            "source": "up",
+        }
+    # Restarted without the option, the same subscription is the docs' form again.
+    with uniqodo_up(db, tmp_path / "up2.log") as (api, rcv):
+        [sub] = httpx.get(f"{api}/__admin/callbacks").json()["subscriptions"]
+        assert (sub["origin"], sub["method"], sub["body"]) == ("up", "POST", None)
+        assert sub["params"] == {"code": "code", "orderId": "orderId"}
+
+
 def test_up_help_names_its_options() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "uniqodo_mock", "up", "--help"],
@@ -94,6 +117,7 @@ def test_up_help_names_its_options() -> None:
         "--db",
         "--receiver-db",
         "--callback-attempts",
+        "--callback-body",
         "--admin-token",
     ):
         assert option in result.stdout
@@ -106,6 +130,9 @@ def test_up_refuses_bad_input_clearly_before_starting(tmp_path: Path) -> None:
         (["--db", "nonsense"], "--db"),
         (["--db", f"sqlite:///{tmp_path / 's.db'}", "--receiver-db", "nope"], "--receiver-db"),
         (["--db", f"sqlite:///{tmp_path / 's.db'}", "--fixtures", str(bad)], f"{bad}:3"),
+        (["--callback-body", '{"a": "{voucher}"}'], "unknown placeholder {voucher}"),
+        (["--callback-body", "{oops"], "--callback-body"),
+        (["--callback-body", f"@{tmp_path / 'missing.json'}"], "cannot read"),
     ]
     for args, named in cases:
         result = subprocess.run(

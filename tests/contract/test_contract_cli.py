@@ -67,7 +67,7 @@ def test_contract_passes_against_serve(tmp_path: Path) -> None:
         )
     assert code == 0, output
     assert "everything conforms" in output
-    assert "13 operations, 13 conform, 0 do not" in output
+    assert "14 operations, 14 conform, 0 do not" in output
     hars = list((tmp_path / "har").glob("*.har"))
     assert hars and '"entries"' in hars[0].read_text()
     # Quiet and truthful: a line per phase, nothing that looks like a failure.

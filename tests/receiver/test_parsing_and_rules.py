@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 import pytest
 
 from uniqodo_mock.receiver.export import to_csv
 from uniqodo_mock.receiver.model import Param, RecordedCall
-from uniqodo_mock.receiver.parsing import _form_pairs, parse_params
+from uniqodo_mock.receiver.parsing import parse_params
 from uniqodo_mock.receiver.responses import ResponseRule, ResponseTable, parse_rule
 
 
@@ -66,19 +64,23 @@ def test_csv_guards_spreadsheet_formulas() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("query", "expected"),
     [
-        "",
-        "a=1",
-        "a=1&b=2&a=3",
-        "a=&=b&c&&d==e",
-        "sp=a+b&pct=%41%2B%26%3D&plus=%2b+",
-        "bad=%zz%4&utf=%C3%A9&latin=%E9",
-        "&&x=1&",
-        "k%3Dx=v%26y",
+        ("", []),
+        ("a=1&b=2&a=3", [("a", "1"), ("b", "2"), ("a", "3")]),
+        ("a=&=b&c&&d==e", [("a", ""), ("", "b"), ("c", ""), ("d", "=e")]),
+        ("sp=a+b&pct=%41%2B%26%3D&plus=%2b+", [("sp", "a b"), ("pct", "A+&="), ("plus", "+ ")]),
+        ("bad=%zz%4&utf=%C3%A9", [("bad", "%zz%4"), ("utf", "\u00e9")]),
+        ("&&x=1&", [("x", "1")]),
+        ("k%3Dx=v%26y", [("k=x", "v&y")]),
     ],
 )
-@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1"])
-def test_form_pairs_equal_parse_qsl(text: str, encoding: str) -> None:
-    expected = parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="replace")
-    assert _form_pairs(text, encoding) == expected
+def test_query_strings_follow_the_form_urlencoded_rules(
+    query: str, expected: list[tuple[str, str]]
+) -> None:
+    assert parse_params(query, None, b"") == [Param("query", n, v) for n, v in expected]
+
+
+def test_undecodable_form_bytes_are_replaced_not_refused() -> None:
+    params = parse_params("", "application/x-www-form-urlencoded", b"x=%E9t%C3%A9")
+    assert params == [Param("form", "x", "\ufffdt\u00e9")]

@@ -1,15 +1,19 @@
-"""The callback-delivery options shared by ``serve`` and ``up``."""
+"""The callback-delivery options shared by ``serve`` and ``up``, and ``up``'s body template for
+the subscription it makes (``--callback-body``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
+from uniqodo_mock.core.callbacks import template_problems
 from uniqodo_mock.dispatch import DispatchSettings
 
-__all__ = ["callback_options", "dispatch_settings"]
+__all__ = ["callback_body_option", "callback_options", "dispatch_settings", "read_callback_body"]
 
 _DEFAULTS = DispatchSettings()
 
@@ -74,3 +78,39 @@ def dispatch_settings(kwargs: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         "concurrency": kwargs.pop("callback_concurrency"),
     }
     return deliver, {k: v for k, v in given.items() if v is not None}
+
+
+def read_callback_body(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> dict[str, Any] | None:
+    """``--callback-body``: a JSON object (or ``@FILE`` holding one), checked as a body
+    template (docs/callbacks.md) before anything starts."""
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise click.BadParameter(f"cannot read {value[1:]}: {error.strerror}") from None
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}") from None
+    problems = template_problems(body)
+    if problems:
+        raise click.BadParameter("; ".join(str(problem) for problem in problems))
+    assert isinstance(body, dict)
+    return body
+
+
+def callback_body_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--callback-body",
+        metavar="JSON|@FILE",
+        default=None,
+        callback=read_callback_body,
+        help="Send the receiver's callbacks as this JSON body template (method JSON) in place "
+        'of the form: {item} placeholders are sent as text, "{item:number}" as a number, '
+        "{{ and }} are braces (docs/callbacks.md).",
+    )(command)

@@ -56,7 +56,7 @@ __all__ = ["serve"]
     default=10_000,
     show_default=True,
     type=click.IntRange(1, 10_000_000),
-    help="Requests the journal keeps per worker (GET /__admin/journal).",
+    help="Requests the journal keeps, shared by all workers (GET /__admin/journal).",
 )
 @option(
     "--max-body-bytes",
@@ -132,6 +132,7 @@ def serve(
     \b
     Examples:
       uniqodo-mock serve
+      uniqodo-mock serve --fixtures fixtures/docs.yaml   # the docs' examples, as printed
       uniqodo-mock serve --port 9000 --db sqlite:///state.db --fixtures fixtures/features.yaml
       uniqodo-mock serve --db postgresql+psycopg://qa@127.0.0.1/uniqodo --workers 4
       uniqodo-mock serve --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"

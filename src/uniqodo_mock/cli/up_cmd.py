@@ -19,7 +19,11 @@ import click
 from sqlalchemy.engine import make_url
 
 from uniqodo_mock.cli import cli
-from uniqodo_mock.cli.callback_options import callback_options, dispatch_settings
+from uniqodo_mock.cli.callback_options import (
+    callback_body_option,
+    callback_options,
+    dispatch_settings,
+)
 from uniqodo_mock.cli.common import (
     configure_logging,
     db_option,
@@ -200,6 +204,7 @@ Ctrl-C stops both.
 )
 @cors_options
 @callback_options
+@callback_body_option
 def up(
     host: str,
     port: int,
@@ -212,13 +217,15 @@ def up(
     admin_token: str | None,
     cors_origins: tuple[str, ...],
     no_cors: bool,
+    callback_body: dict[str, Any] | None,
     **callback_kwargs: Any,
 ) -> None:
     """Start the mock API and the callback receiver together, wired up.
 
     Every successful redemption is delivered as a form POST of code and orderId (the docs'
     example) to the receiver's /callback, through the mock's outbox (retried with backoff;
-    see /__admin/deliveries). The subscription is created once and kept across restarts.
+    see /__admin/deliveries), or as a JSON body with --callback-body. The subscription is
+    created once and kept across restarts.
 
     \b
     Examples:
@@ -226,6 +233,7 @@ def up(
       uniqodo-mock up --port 8080 --receiver-port 8090 --db sqlite:///state.db
       uniqodo-mock up --fixtures fixtures/features.yaml --reset-fixtures
       uniqodo-mock up --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
+      uniqodo-mock up --callback-body '{"code": "{code}", "total": "{orderValue}"}'
     """
     # connexion imports starlette's test client, which warns about httpx: noise in a banner.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
@@ -248,6 +256,7 @@ def up(
         dispatch_overrides=overrides,
         cors_origins=() if no_cors else cors_origins,
         admin_token=admin_token,
+        receiver_body=callback_body,
     )
     for option, url in (("--db", db), ("--receiver-db", receiver_db)):
         try:

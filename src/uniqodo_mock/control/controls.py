@@ -1,4 +1,5 @@
-"""The controls one mock process holds: shared clock, journal, fault rules."""
+"""The controls of one mock: shared clock, journal, fault rules (all three kept in the database
+the replicas share; this process holds their front ends and cached copies)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,17 @@
 """Fault rules declared in a fixture document (``faults:``), e.g. the default fixtures' magic
-codes that always time out or answer 503. Checked with the document (file:line per problem)
-and seeded into the fault book whenever the document is loaded or the mock is reset."""
+codes that always time out or answer 503. Checked with the document (file:line per problem);
+stored in place of every rule in the transaction that loads the document (at a start on an
+empty database, a reset, a fixture load: ``store/fixtures.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from uniqodo_mock.control.faults import FaultBook, FaultRuleError, parse_rule
+from uniqodo_mock.control.faults import FaultRuleError, parse_rule
 from uniqodo_mock.fixtures.loader import register_check
 
-__all__ = ["check_fixture_faults", "seed_fixture_faults"]
+__all__ = ["check_fixture_faults"]
 
 
 @register_check
@@ -22,11 +23,3 @@ def check_fixture_faults(
             parse_rule(rule, 0)
         except FaultRuleError as error:
             report(("faults", index), f"fault rule: {error}")
-
-
-def seed_fixture_faults(book: FaultBook, data: dict[str, Any]) -> int:
-    """Add the document's rules to ``book`` (after it was cleared); returns how many."""
-    rules = data.get("faults") or []
-    for rule in rules:
-        book.add(rule)
-    return len(rules)

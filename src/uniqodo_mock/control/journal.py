@@ -1,8 +1,8 @@
 """The request journal: every request the mock received, what it answered and why.
 
-Kept in memory per process (a bounded deque, oldest entries dropped first): with
-``--workers N`` each worker journals the requests it served. Filters are plain scans over at
-most ``max_entries`` small records, well under a millisecond for the default size.
+Kept in a ``JournalStore``: the database the replicas and workers share (``store/controls.py``,
+bounded, oldest entries trimmed first), so the journal read through any replica lists the
+requests every replica answered; or, without a database, a bounded deque in memory.
 
 Entries are held as tuples of plain values (strings, numbers, datetimes, and the parameters,
 errors and fault as JSON bytes) and turned into ``JournalEntry`` objects when read: a full
@@ -16,13 +16,14 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-__all__ = ["Journal", "JournalEntry", "JournalQuery"]
+__all__ = ["Journal", "JournalEntry", "JournalQuery", "JournalStore", "MemoryJournalStore"]
 
 
 @dataclass
@@ -116,13 +117,96 @@ class JournalQuery:
         return not (self.until and entry.at > self.until)
 
 
-class Journal:
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
+class JournalStore(Protocol):
+    """Where entries are kept: this process's memory (``MemoryJournalStore``) or the database
+    every replica shares (``store/controls.py``). Records are ``JournalEntry.as_record()``
+    tuples; a store may give entries ids of its own."""
+
+    def append(self, records: Sequence[tuple[Any, ...]], max_entries: int) -> None: ...
+
+    def query(
+        self,
+        *,
+        operation: str | None = None,
+        code: str | None = None,
+        key: str | None = None,
+        status: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        keep: Callable[[tuple[Any, ...]], bool] | None = None,
+    ) -> list[tuple[Any, ...]]: ...
+
+    def held(self) -> int: ...
+
+    def dropped(self) -> int: ...
+
+    def clear(self) -> int: ...
+
+
+class MemoryJournalStore:
+    """A bounded deque in this process (oldest entries dropped first)."""
+
+    def __init__(self, max_entries: int) -> None:
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=max_entries)
+        self._lock = threading.Lock()
+        self._dropped = 0
+
+    def append(self, records: Sequence[tuple[Any, ...]], max_entries: int) -> None:
+        with self._lock:
+            for record in records:
+                if len(self._entries) == self._entries.maxlen:
+                    self._dropped += 1
+                self._entries.append(record)
+
+    def query(
+        self,
+        *,
+        operation: str | None = None,
+        code: str | None = None,
+        key: str | None = None,
+        status: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        keep: Callable[[tuple[Any, ...]], bool] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        with self._lock:
+            entries = list(self._entries)
+        out: list[tuple[Any, ...]] = []
+        for record in reversed(entries):
+            if keep is None or keep(record):
+                out.append(record)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def held(self) -> int:
+        return len(self._entries)
+
+    def dropped(self) -> int:
+        return self._dropped
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+
+class Journal:
+    """The journal of one mock. ``add_record`` keeps an entry for the next ``flush`` (a shared
+    store) or stores it at once (memory); ``query`` reads through the store, so with the
+    database's store it sees the entries of every replica."""
+
+    def __init__(self, max_entries: int = 10_000, store: JournalStore | None = None) -> None:
+        self.max_entries = max_entries
+        self.store: JournalStore = store if store is not None else MemoryJournalStore(max_entries)
+        # A store of its own in memory takes entries at once; a shared one in batches.
+        self.buffered = store is not None
+        self._pending: list[tuple[Any, ...]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.dropped = 0
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -133,29 +217,55 @@ class Journal:
     def add_record(self, record: tuple[Any, ...]) -> None:
         """Add an entry given as ``JournalEntry.as_record()`` would give it (the hot routes
         build the tuple directly)."""
+        if not self.buffered:
+            self.store.append((record,), self.max_entries)
+            return
         with self._lock:
-            if len(self._entries) == self.max_entries:
-                self.dropped += 1
-            self._entries.append(record)
+            self._pending.append(record)
+
+    def flush(self) -> int:
+        """Write the entries added so far (blocking with a database store); how many."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            try:
+                self.store.append(pending, self.max_entries)
+            except BaseException:
+                with self._lock:  # kept for the next flush
+                    self._pending[:0] = pending
+                raise
+        return len(pending)
+
+    def write(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Store ``records`` now (the journal writer's batches; blocking)."""
+        self.store.append(records, self.max_entries)
 
     def query(self, query: JournalQuery) -> list[JournalEntry]:
         """Newest first, at most ``query.limit`` entries."""
-        with self._lock:
-            entries = list(self._entries)
-        out: list[JournalEntry] = []
-        for record in reversed(entries):
-            entry = JournalEntry.from_record(record)
-            if query.matches(entry):
-                out.append(entry)
-                if len(out) >= query.limit:
-                    break
-        return out
+        self.flush()
+
+        def keep(record: tuple[Any, ...]) -> bool:
+            return query.matches(JournalEntry.from_record(record))
+
+        records = self.store.query(
+            operation=query.operation,
+            code=query.code,
+            key=query.key,
+            status=query.status,
+            since=query.since,
+            until=query.until,
+            limit=query.limit,
+            keep=keep,
+        )
+        return [JournalEntry.from_record(record) for record in records]
+
+    @property
+    def dropped(self) -> int:
+        return self.store.dropped()
 
     def clear(self) -> int:
-        with self._lock:
-            count = len(self._entries)
-            self._entries.clear()
-            return count
+        self.flush()
+        return self.store.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self.store.held()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "OFFER_DATE_FORMAT",
     "format_iso_offset",
+    "format_iso_utc",
     "format_offer_date",
     "from_db",
     "parse_duration",
@@ -76,3 +77,10 @@ def parse_duration(value: int | str) -> timedelta:
     if not match:
         raise ValueError(f"{value!r} is not a duration (examples: 3600, 90m, 12h, 30d, 2w)")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def format_iso_utc(moment: datetime) -> str:
+    """``2019-05-15T07:55:37.000Z``: ISO-8601 in UTC with milliseconds, as JavaScript's
+    ``Date.prototype.toISOString`` writes it (the Reward API's dates, simulator)."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -29,6 +29,9 @@ class CatalogueEntry:
     http_status: int
     source: str
     messages: dict[str, str]
+    # A reference every answer with this error carries (fixtures: the docs' TCJGGJGF on
+    # unknown_code); "" answers it without a reference; None derives it from the request.
+    reference: str | None = None
 
     def message(self, locale: str | None) -> str:
         language = (locale or "en").split("_")[0].split("-")[0].lower()
@@ -83,6 +86,9 @@ class VendorError(Exception):
         self.promotion_specific_error = promotion_specific_error
         # A message that replaces the catalogue's (e.g. naming the malformed parameter).
         self.message = message
+        # The reference of the code the error is about, when fixtures gave it one (see
+        # ``CatalogueEntry.reference``): set by the service where it knows the code.
+        self.reference: str | None = None
         # Set by read-only operations: until when (on the mock's clock) the same request meets
         # the same error while the stored state is unchanged; None: the answer is not kept.
         self.keep_until: datetime | None = None
@@ -104,6 +110,7 @@ class ErrorCatalogue:
                     http_status=int(value.get("http_status", 200)),
                     source=str(value.get("source", "simulator")),
                     messages=dict(value.get("messages") or {}),
+                    reference=(value["reference"] or "") if "reference" in value else None,
                 )
                 for key, value in raw.items()
             }
@@ -116,7 +123,7 @@ class ErrorCatalogue:
         raw = self.to_mapping()
         for key, change in overrides.items():
             entry = raw.setdefault(key, {"code": 0, "http_status": 200, "source": "simulator"})
-            for name in ("code", "http_status", "source"):
+            for name in ("code", "http_status", "source", "reference"):
                 if name in change:
                     entry[name] = change[name]
             if "messages" in change:
@@ -124,15 +131,17 @@ class ErrorCatalogue:
         return ErrorCatalogue.from_mapping(raw)
 
     def to_mapping(self) -> dict[str, dict[str, Any]]:
-        return {
-            key: {
+        out: dict[str, dict[str, Any]] = {}
+        for key, entry in self._entries.items():
+            out[key] = {
                 "code": entry.code,
                 "http_status": entry.http_status,
                 "source": entry.source,
                 "messages": dict(entry.messages),
             }
-            for key, entry in self._entries.items()
-        }
+            if entry.reference is not None:
+                out[key]["reference"] = entry.reference
+        return out
 
     def __getitem__(self, key: str) -> CatalogueEntry:
         return self._entries[key]

@@ -44,6 +44,8 @@ class Offer:
     pool_unissued: int = 0
     # The merchant's own settings that apply to its offers (e.g. validation_lock_minutes).
     merchant_config: dict[str, Any] = field(default_factory=dict)
+    # The labels configured for the offer: each of its redemptions carries them.
+    tags: tuple[str, ...] = ()
 
     def landing_url(self, code: str) -> str:
         return (
@@ -68,6 +70,8 @@ class Code:
     val_key: str | None
     lock_session: str | None
     lock_until: datetime | None
+    # The error reference fixtures give the code: None derives it; "" means none.
+    reference: str | None = None
 
 
 @dataclass(frozen=True)

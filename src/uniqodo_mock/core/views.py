@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +12,7 @@ from uniqodo_mock.core.dates import format_iso_offset, format_offer_date
 from uniqodo_mock.core.model import Code, Offer, Redemption
 from uniqodo_mock.core.money import Discount
 
-__all__ = ["code_discount", "offer_json", "redemption_json"]
+__all__ = ["code_discount", "custom_params_json", "offer_json", "redemption_json"]
 
 
 def code_discount(offer: Offer, code: Code | None) -> Discount:
@@ -63,7 +65,7 @@ def redemption_json(redemption: Redemption, zone: ZoneInfo) -> dict[str, Any]:
         "order_value": _number(redemption.order_value),
         "discount_value": _number(redemption.discount_value),
         "currency": redemption.currency,
-        "custom_params": redemption.custom_params,
+        "custom_params": custom_params_json(redemption.custom_params),
         "redeemed_at": format_iso_offset(redemption.redeemed_at, zone),
         "tags": list(redemption.tags),
     }
@@ -72,6 +74,14 @@ def redemption_json(redemption: Redemption, zone: ZoneInfo) -> dict[str, Any]:
     if redemption.awc_token is not None:
         record["awc_token"] = redemption.awc_token
     return record
+
+
+def custom_params_json(params: Mapping[str, str] | None) -> str | None:
+    """``custom_params`` as the docs show it: the redemption's ``p1..pN`` serialised as one
+    JSON string (``"{\"p1\":\"example1\"}"``), in the order they were sent; null when none."""
+    if not params:
+        return None
+    return json.dumps(dict(params), ensure_ascii=False, separators=(",", ":"))
 
 
 def _number(value: float) -> int | float:

@@ -164,11 +164,12 @@ class Dispatcher:
         self._inflight.discard(task)
         self._wake.set()  # a slot is free
 
-    def _fault(self, delivery: ClaimedDelivery) -> CallbackFault | None:
+    async def _fault(self, delivery: ClaimedDelivery) -> CallbackFault | None:
         if self.fault_for is None or delivery.attempts:
             return None
         try:
-            return self.fault_for(delivery)
+            # The rules and their counts are in the database: off the loop, as the outbox.
+            return await asyncio.to_thread(self.fault_for, delivery)
         except Exception:  # a broken rule must not stop deliveries
             logger.exception("callback fault rules failed for %s", delivery.delivery_id)
             return None
@@ -218,7 +219,7 @@ class Dispatcher:
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
         attempt = delivery.attempts + 1
-        fault = self._fault(delivery)
+        fault = await self._fault(delivery)
         if fault is not None and not await self._apply_hold(delivery, fault):
             return  # stopping: the claim is released, the delivery goes out next time
         started = _now()

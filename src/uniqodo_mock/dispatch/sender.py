@@ -1,5 +1,7 @@
 """How one callback delivery goes over the wire: form POST, GET with a query string, or a JSON
-POST (simulator extra), with the subscription's static headers and the delivery's id."""
+POST (simulator extra), with the subscription's static headers and the delivery's id. A JSON
+payload is sent as it is: the chosen items, or the subscription's body template as the
+redemption rendered it (``core.callbacks.render_template``), so every retry sends the same."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """``/__admin/callbacks`` and ``/__admin/deliveries``: callback subscriptions at runtime and the
 delivery log. The body's shape is checked by connexion against ``admin.yaml``; this module
-checks what a schema cannot (the owner exists, the URL is absolute http(s))."""
+checks what a schema cannot (the owner exists, the URL is absolute http(s), a body template's
+placeholders are callback items)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 from connexion.exceptions import ProblemException
 
-from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
+from uniqodo_mock.core.callbacks import DEFAULT_PARAMS, template_problems
 from uniqodo_mock.core.dates import from_db, to_db
 from uniqodo_mock.store.outbox import OutboxStore
 
@@ -36,12 +37,24 @@ def subscription_json(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "url": row["url"],
         "method": row["method"],
-        "params": row["params"] or dict(DEFAULT_PARAMS),
+        # A body template names its own items: params are not sent.
+        "params": None if row["body"] is not None else row["params"] or dict(DEFAULT_PARAMS),
         "headers": row["headers"] or {},
+        "body": row["body"],
         "owner": owner,
         "origin": row["origin"],
         "created_at": from_db(created).isoformat(),
     }
+
+
+def _check_template(template: object, method: str, *, has_params: bool) -> None:
+    if method != "JSON":
+        raise _bad(f"body: a body template is sent as JSON: give method JSON, not {method}.")
+    if has_params:
+        raise _bad("body: params and body exclude each other: the body names the items it sends.")
+    problems = template_problems(template)
+    if problems:
+        raise _bad("; ".join(f"{p.where()}: {p.message}" for p in problems) + ".")
 
 
 class CallbackAdmin:
@@ -59,6 +72,10 @@ class CallbackAdmin:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise _bad(f"url must be an absolute http:// or https:// URL, not {url!r}.")
+        method = body.get("method", "POST")
+        template = body.get("body")
+        if template is not None:
+            _check_template(template, method, has_params="params" in body)
         params = body.get("params") or dict(DEFAULT_PARAMS)
         names = [str(name).strip() for name in params.values()]
         if any(not name for name in names):
@@ -76,9 +93,10 @@ class CallbackAdmin:
                 conn,
                 {
                     "url": url,
-                    "method": body.get("method", "POST"),
+                    "method": method,
                     "params": {item: str(name).strip() for item, name in params.items()},
                     "headers": {str(k): str(v) for k, v in (body.get("headers") or {}).items()},
+                    "body": template,
                     "owner_merchant_id": owner.get("merchant"),
                     "owner_distributor_id": owner.get("distributor"),
                     "origin": "runtime",

@@ -69,8 +69,9 @@ class ControlAdmin:
     def reset(self, **_: Any) -> Response:
         runtime = self.runtime
         runtime.reset()
+        clock = "real" if runtime.clock.state.is_real else runtime.clock.now().isoformat()
         return json_response(
-            {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": "real", "faults": 0}
+            {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": clock, "faults": 0}
         )
 
     def get_snapshot(self, **_: Any) -> Response:

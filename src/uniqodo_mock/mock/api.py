@@ -19,14 +19,15 @@ from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.mock.answer import Answer, VendorRequest, envelope_headers
 from uniqodo_mock.mock.answers import AnswerCache
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
-from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, status_for
+from uniqodo_mock.mock.envelope import envelope_bytes, error_entries, reference_for, status_for
 from uniqodo_mock.mock.journal import exchange_errors
+from uniqodo_mock.mock.reward import reward_error, reward_error_body
 from uniqodo_mock.service import MockService, Outcome
 
 if TYPE_CHECKING:
     from uniqodo_mock.control.clock_sync import ClockSync
 
-__all__ = ["OPERATIONS", "VendorApi"]
+__all__ = ["ACCESS_KEY_HEADER", "OPERATIONS", "VendorApi"]
 
 OPERATIONS = (
     "get_code",
@@ -41,9 +42,13 @@ OPERATIONS = (
     "user_code_enquiry",
     "vcot_conversion",
     "reporting_log",
+    "create_claim",
 )
 
 ServiceCall = Callable[[], Outcome]
+Render = Callable[[VendorRequest, Outcome], Answer]
+# The Reward API's header key (openapi/uniqodo.yaml: RewardAccessKey).
+ACCESS_KEY_HEADER = "UQD-ACCESS-KEY"
 
 
 class VendorApi:
@@ -63,9 +68,15 @@ class VendorApi:
 
     # -- one path for every operation ---------------------------------------------------
     async def answer(
-        self, request: VendorRequest, call: ServiceCall, *, may_keep: bool = True
+        self,
+        request: VendorRequest,
+        call: ServiceCall,
+        *,
+        may_keep: bool = True,
+        render: Render | None = None,
     ) -> Answer:
-        """``may_keep``: False for operations whose answers are never kept (they write)."""
+        """``may_keep``: False for operations whose answers are never kept (they write);
+        ``render``: the outcome's answer, when not in the v1 envelope (``render``)."""
         answers = self.answers
         token = answers.token() if may_keep else None
         key = request.cache_key
@@ -73,32 +84,38 @@ class VendorApi:
             kept = answers.get(key, token, self.service.clock.now())
             if kept is not None:
                 return kept
-        answer = await self.calls.run(lambda: self._computed(request, call))
+        answer = await self.calls.run(lambda: self._computed(request, call, render or self.render))
         if token is not None and answer.keep_until is not None:
             answers.put(key, token, answer.keep_until, answer)
         return answer
 
-    def _computed(self, request: VendorRequest, call: ServiceCall) -> Answer:
-        """The service call and its envelope (in a database thread)."""
+    def _computed(self, request: VendorRequest, call: ServiceCall, render: Render) -> Answer:
+        """The service call and its answer (in a database thread)."""
         if self.clock_sync is not None:
             self.clock_sync.refresh()
         try:
             outcome = call()
         except VendorError as error:
             outcome = Outcome(None, [error], keep_until=error.keep_until)
-        return self.render(request, outcome)
+        return render(request, outcome)
 
     def render(self, request: VendorRequest, outcome: Outcome) -> Answer:
+        newline = self.service.state.settings.answer_newline
         if not outcome.errors:
-            body = envelope_bytes(outcome.data, [])
+            body = envelope_bytes(outcome.data, [], newline=newline)
             return Answer(200, body, envelope_headers(body), keep_until=outcome.keep_until)
         state = self.service.state
         catalogue = state.catalogue
-        reference = derived_reference(
-            state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
+        reference = reference_for(
+            outcome.errors,
+            catalogue,
+            lambda: derived_reference(
+                state.settings.seed, request.cache_key, tuple(e.key for e in outcome.errors)
+            ),
         )
-        entries = error_entries(outcome.errors, catalogue, request.params.get("locale"), reference)
-        body = envelope_bytes(outcome.data, entries)
+        locale = request.params.get("locale") or state.settings.default_locale
+        entries = error_entries(outcome.errors, catalogue, locale, reference)
+        body = envelope_bytes(outcome.data, entries, newline=newline)
         return Answer(
             status_for(outcome.errors, catalogue),
             body,
@@ -195,6 +212,49 @@ class VendorApi:
         """``GET /reporting/{advertiserId}/log``: the tags' error log, kept only in the request
         journal (the exchange's parameters); clients ignore the answer."""
         return self.render(request, Outcome(None))
+
+    # -- Reward API v2 (reward.uniqodo.io) ----------------------------------------------------
+    async def create_claim(self, request: VendorRequest) -> Answer:
+        """``POST /v2/claims``: a code of the promotion for the customer (the same again for
+        the same customer), in the Reward API's own shape (``mock/reward.py``)."""
+        params = request.params
+        access_key = params.get(ACCESS_KEY_HEADER, "")
+        promotion_id = params.get("promotionId", "")
+        customer_id = params.get("customer.id", "")
+        return await self.answer(
+            request,
+            lambda: self.service.claim(access_key, promotion_id, customer_id),
+            render=self.render_claim,
+        )
+
+    def render_claim(self, request: VendorRequest, outcome: Outcome) -> Answer:
+        if not outcome.errors:
+            body = orjson.dumps(outcome.data)
+            return Answer(201, body, envelope_headers(body), keep_until=outcome.keep_until)
+        error = outcome.errors[0]
+        state = self.service.state
+        status, message = reward_error(error, state.settings.reward_errors)
+        body = reward_error_body(message)
+        # As v1's journal records (the catalogue's number, so the journal's filters work),
+        # with the Reward API's status and message.
+        catalogue = state.catalogue
+        journal = [
+            {
+                "code": catalogue[error.key].code if error.key in catalogue else None,
+                "key": error.key,
+                "message": message,
+                "reference": None,
+                "status": status,
+                "why": error.detail.to_json(),
+            }
+        ]
+        return Answer(
+            status,
+            body,
+            envelope_headers(body),
+            orjson.dumps(journal),
+            keep_until=outcome.keep_until,
+        )
 
 
 def _code_path(request: VendorRequest) -> tuple[str, str, int]:

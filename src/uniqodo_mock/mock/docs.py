@@ -59,13 +59,26 @@ def served_spec(source: str, base_path: str | None, origin: str) -> dict[str, An
     if base_path is None:  # another server's API (the receiver): its servers as written
         return spec
     own = {"url": origin + base_path, "description": "this mock"}
+    spec["servers"] = _mock_first(own, spec.get("servers"))
+    # A path or operation with servers of its own (the Reward API's host) overrides the
+    # document's: there too the mock comes first, else "Try it out" calls the live platform.
+    for item in (spec.get("paths") or {}).values():
+        if not isinstance(item, dict):
+            continue
+        for holder in (item, *(v for v in item.values() if isinstance(v, dict))):
+            if "servers" in holder:
+                holder["servers"] = _mock_first(own, holder["servers"])
+    return spec
+
+
+def _mock_first(own: dict[str, str], servers: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """This mock, then the servers that are not a local address of the mock."""
     others = [
         server
-        for server in spec.get("servers") or []
+        for server in servers or []
         if not any(f"//{host}" in str(server.get("url", "")) for host in _LOCAL_HOSTS)
     ]
-    spec["servers"] = [own, *others]
-    return spec
+    return [own, *others]
 
 
 class DocsMiddleware:

@@ -8,7 +8,7 @@ the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +23,7 @@ __all__ = [
     "error_entries",
     "error_entry",
     "json_response",
+    "reference_for",
     "status_for",
 ]
 
@@ -32,13 +33,31 @@ JSON_MEDIA_TYPE = "application/json"
 def error_entry(
     code: int, message: str, *, reference: str | None, promotion_specific_error: str | None = None
 ) -> dict[str, Any]:
-    """One item of ``errors[]``."""
-    return {
+    """One item of ``errors[]``; ``reference`` "" leaves the field out (as the docs' 201
+    example shows an error)."""
+    entry: dict[str, Any] = {
         "code": code,
         "message": message,
         "promotion_specific_error": promotion_specific_error,
         "reference": reference,
     }
+    if reference == "":
+        del entry["reference"]
+    return entry
+
+
+def reference_for(
+    errors: Sequence[VendorError], catalogue: ErrorCatalogue, derive: Callable[[], str]
+) -> str:
+    """The one reference of an answer: the one fixtures gave the code its first error is
+    about, else the one they gave that error's catalogue entry, else ``derive()`` (from the
+    seed and the request). "" means none."""
+    first = errors[0]
+    if first.reference is not None:
+        return first.reference
+    if first.key in catalogue and catalogue[first.key].reference is not None:
+        return catalogue[first.key].reference or ""
+    return derive()
 
 
 def error_entries(
@@ -72,12 +91,13 @@ def status_for(errors: Sequence[VendorError], catalogue: ErrorCatalogue) -> int:
     return 200
 
 
-def envelope_bytes(data: Any, entries: Sequence[dict[str, Any]]) -> bytes:
+def envelope_bytes(data: Any, entries: Sequence[dict[str, Any]], *, newline: bool = True) -> bytes:
     """The serialised envelope; ``result`` follows from whether there are errors. It ends
-    with a newline: answers printed by ``curl`` in a shell do not run into the prompt."""
+    with a newline (answers printed by ``curl`` in a shell do not run into the prompt) unless
+    ``newline`` is False (``settings.answer_newline``: the platform's own bytes)."""
     return orjson.dumps(
         {"data": data, "errors": list(entries), "result": "failure" if entries else "success"},
-        option=orjson.OPT_APPEND_NEWLINE,
+        option=orjson.OPT_APPEND_NEWLINE if newline else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Every failure rendered in the vendor's envelope, in one place: connexion's problems
+"""Every failure rendered in the vendor's envelope (the Reward API's ``{"message"}`` on its
+paths, ``mock/reward.py``), in one place: connexion's problems
 (malformed parameters), starlette's HTTP errors (404, 405 with ``Allow``), undecodable or
 oversized bodies, fault rules' answers, a database that went away (503 with ``Retry-After``)
 and anything unexpected (500). Never problem+json, never a bare 500."""
@@ -6,7 +7,8 @@ and anything unexpected (500). Never problem+json, never a bare 500."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -19,6 +21,11 @@ from uniqodo_mock.mock.envelope import JSON_MEDIA_TYPE, envelope_bytes, error_en
 from uniqodo_mock.mock.faults import FaultAnswer
 from uniqodo_mock.mock.journal import current_request
 from uniqodo_mock.mock.paths import PathShapes
+from uniqodo_mock.mock.reward import (
+    is_reward_path,
+    reward_error_body,
+    reward_transport_message,
+)
 
 __all__ = ["ErrorRenderer", "RequestRejected", "error_key_for_status"]
 
@@ -69,17 +76,18 @@ def _clean_detail(detail: object) -> str | None:
     return text[:500]
 
 
-def _locale(request: ConnexionRequest) -> str | None:
+def _locale(request: ConnexionRequest, default: str) -> str:
     try:
-        return request.query_params.get("locale")
+        return request.query_params.get("locale") or default
     except Exception:  # a query string that cannot even be parsed
-        return None
+        return default
 
 
 class ErrorRenderer:
     """Renders failures in the envelope with the catalogue (and seed) in force.
 
-    ``catalogue_of()`` and ``seed_of()`` return what the loaded fixtures say now; ``shapes``
+    ``catalogue_of()``, ``seed_of()`` and ``default_locale_of()`` (the language of requests
+    that name none) return what the loaded fixtures say now; ``shapes``
     turns a 404 on a malformed path parameter into the 400 it deserves."""
 
     def __init__(
@@ -87,10 +95,18 @@ class ErrorRenderer:
         catalogue_of: Callable[[], ErrorCatalogue],
         seed_of: Callable[[], object],
         shapes: PathShapes,
+        default_locale_of: Callable[[], str] = lambda: "en",
+        reward_errors_of: Callable[[], Mapping[str, Mapping[str, Any]]] = dict,
+        newline_of: Callable[[], bool] = lambda: True,
     ) -> None:
         self.catalogue_of = catalogue_of
         self.seed_of = seed_of
         self.shapes = shapes
+        self.default_locale_of = default_locale_of
+        # The fixtures' settings.reward_errors: the Reward API's paths answer in its shape.
+        self.reward_errors_of = reward_errors_of
+        # The fixtures' settings.answer_newline: whether answers end with a newline.
+        self.newline_of = newline_of
 
     def render(
         self,
@@ -100,16 +116,12 @@ class ErrorRenderer:
         detail: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> ConnexionResponse:
-        catalogue = self.catalogue_of()
-        entry = catalogue[key]
-        message = entry.message(_locale(request))
-        if detail:
-            message = f"{message} {detail}"
-        query = request.scope.get("query_string", b"")
-        reference = derived_reference(
-            self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
-        )
-        body = envelope_bytes(None, [error_entry(entry.code, message, reference=reference)])
+        path = request.scope.get("path", "")
+        if is_reward_path(path):
+            message = reward_transport_message(status, detail, self.reward_errors_of())
+            body = reward_error_body(message)
+        else:
+            body = self._envelope(request, key, detail)
         clean = {
             k: v
             for k, v in (headers or {}).items()
@@ -117,6 +129,27 @@ class ErrorRenderer:
         }
         return ConnexionResponse(
             status_code=status, mimetype=JSON_MEDIA_TYPE, body=body, headers=clean
+        )
+
+    def _envelope(self, request: ConnexionRequest, key: str, detail: str | None) -> bytes:
+        catalogue = self.catalogue_of()
+        entry = catalogue[key]
+        message = entry.message(_locale(request, self.default_locale_of()))
+        if detail:
+            message = f"{message} {detail}"
+        query = request.scope.get("query_string", b"")
+        # The fixtures' own reference for this error, if they fix one ("" is none).
+        reference = (
+            entry.reference
+            if entry.reference is not None
+            else derived_reference(
+                self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
+            )
+        )
+        return envelope_bytes(
+            None,
+            [error_entry(entry.code, message, reference=reference)],
+            newline=self.newline_of(),
         )
 
     # -- the handlers -------------------------------------------------------------------

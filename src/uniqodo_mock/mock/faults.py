@@ -1,6 +1,10 @@
 """Fault rules on the vendor API (``control/faults.py``), applied once connexion's router knows
 the operation: latency, an answer of the rule's choosing, a rate limit, a dropped connection.
 
+The rules are the database's (``store/controls.py``): a rule set through any replica applies
+here, and uses are counted across replicas. A request no rule could concern costs no query on
+SQLite (its data version vouches for the local copy) and one small read on PostgreSQL.
+
 A rule's answer is raised as ``FaultAnswer`` and rendered in the envelope by the one error
 renderer (``mock/errors.py``), like every other failure.
 """
@@ -73,6 +77,10 @@ class FaultMiddleware:
         if record is not None:
             record.operation = operation
         faults = self.runtime.controls.faults
+        calls = self.runtime.calls
+        if not faults.fresh():
+            # The rules may have changed (through any replica): one small read, off the loop.
+            await calls.run(faults.refresh)
         code = (scope.get("path_params") or {}).get("code")
         if code is None and faults.has_api_rules():
             query = scope.get("query_string", b"").decode("latin-1")
@@ -83,7 +91,11 @@ class FaultMiddleware:
         if not faults.may_apply(code):
             await self.app(scope, receive, send)
             return
-        decision = faults.decide(operation, scope["path"], code)
+        path = scope["path"]
+        # Counting a use, a window or a draw writes: in a thread, never re-run on the loop.
+        decision = await calls.run(
+            lambda: faults.decide(operation, path, code, refresh=False), waits=True
+        )
         if decision is None:
             await self.app(scope, receive, send)
             return

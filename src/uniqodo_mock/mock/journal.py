@@ -9,7 +9,10 @@ handler's reasons for an error) the layers inside leave in the request's ``Reque
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,13 +24,30 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uniqodo_mock.core.errors import ErrorCatalogue, VendorError
+from uniqodo_mock.mock.reward import is_reward_path
 
 if TYPE_CHECKING:
     from uniqodo_mock.control.faults import FaultDecision
+    from uniqodo_mock.control.journal import Journal
     from uniqodo_mock.mock.answer import Answer, VendorRequest
+    from uniqodo_mock.mock.dbcalls import DatabaseCalls
     from uniqodo_mock.mock.runtime import MockRuntime
 
-__all__ = ["JournalMiddleware", "RequestRecord", "current_request", "is_vendor_path"]
+__all__ = [
+    "ANSWER_WAIT",
+    "JournalMiddleware",
+    "JournalWriter",
+    "RequestRecord",
+    "current_request",
+    "is_vendor_path",
+]
+
+logger = logging.getLogger("uniqodo_mock.journal")
+
+# How long an answer waits for its journal entry to be stored, at most: a write takes a small
+# fraction of it; past it the database is in trouble, and the answer (often a 503 about that
+# very trouble) must not wait for the journal's own timeout as well.
+ANSWER_WAIT = 0.5
 
 _MAX_CAPTURE = 256 * 1024
 # Not the vendor API: the admin API, the docs, the demo pages.
@@ -61,6 +81,7 @@ class JournalMiddleware:
     def __init__(self, app: ASGIApp, runtime: MockRuntime) -> None:
         self.app = app
         self.runtime = runtime
+        self.writer = JournalWriter(runtime.controls.journal, runtime.calls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_vendor_path(scope["path"]):
@@ -70,23 +91,32 @@ class JournalMiddleware:
         record = RequestRecord()
         token = _current.set(record)
         captured: dict[str, Any] = {"status": 0, "body": b""}
+        written = False
 
         async def capture(message: Message) -> None:
+            nonlocal written
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-            elif message["type"] == "http.response.body" and len(captured["body"]) < _MAX_CAPTURE:
-                captured["body"] += message.get("body", b"")
+            elif message["type"] == "http.response.body":
+                if len(captured["body"]) < _MAX_CAPTURE:
+                    captured["body"] += message.get("body", b"")
+                if not message.get("more_body", False):
+                    # Stored before the answer's last bytes leave: a journal read through any
+                    # replica after the client has its answer lists the request.
+                    written = True
+                    await self.writer.write(self._record(scope, record, captured, started))
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
             _current.reset(token)
-            self._write(scope, record, captured, started)
+            if not written:  # no answer (a dropped connection) or one rendered outside
+                await self.writer.write(self._record(scope, record, captured, started))
 
-    def _write(
+    def _record(
         self, scope: Scope, record: RequestRecord, captured: dict[str, Any], started: float
-    ) -> None:
+    ) -> tuple[Any, ...]:
         runtime = self.runtime
         controls = runtime.controls
         catalogue = runtime.service.catalogue
@@ -96,7 +126,12 @@ class JournalMiddleware:
             errors = answer.journal_errors
             params = orjson.dumps(request.params)
             api_key = _key_of_request(request)
-            code = request.path_params.get("code") or request.params.get("uid") or None
+            code = (
+                request.path_params.get("code")
+                or request.params.get("uid")
+                or request.params.get("customer.id")
+                or None
+            )
         else:
             query = scope.get("query_string", b"").decode("latin-1")
             parsed = dict(parse_qsl(query, errors="replace"))
@@ -106,24 +141,83 @@ class JournalMiddleware:
             code = (scope.get("path_params") or {}).get("code") or parsed.get("uid") or None
         journal = controls.journal
         # A record of plain values (control/journal.py): the JSON parts as bytes.
-        journal.add_record(
-            (
-                journal.next_id(),
-                datetime.now(UTC),
-                runtime.clock.now(),
-                scope["method"],
-                path,
-                record.operation,
-                params,
-                # 0: the connection was dropped, the client got no answer.
-                0 if fault is not None and fault.drop else captured["status"] or 500,
-                api_key,
-                code,
-                errors,
-                orjson.dumps(fault.to_json()) if fault is not None else None,
-                (time.perf_counter() - started) * 1000,
-            )
+        return (
+            journal.next_id(),
+            datetime.now(UTC),
+            runtime.clock.now(),
+            scope["method"],
+            path,
+            record.operation,
+            params,
+            # 0: the connection was dropped, the client got no answer.
+            0 if fault is not None and fault.drop else captured["status"] or 500,
+            api_key,
+            code,
+            errors,
+            orjson.dumps(fault.to_json()) if fault is not None else None,
+            (time.perf_counter() - started) * 1000,
         )
+
+
+class JournalWriter:
+    """Entries into the journal's store in batches (group commit): the entries of requests
+    answered while one batch is being written go together in the next, so a busy mock writes
+    far fewer transactions than it answers requests, and each request waits for one write."""
+
+    def __init__(
+        self, journal: Journal, calls: DatabaseCalls, *, answer_wait: float = ANSWER_WAIT
+    ) -> None:
+        """``answer_wait``: seconds an answer waits for its entry to be stored at most."""
+        self.journal = journal
+        self.calls = calls
+        self.answer_wait = answer_wait
+        self._batch: list[tuple[Any, ...]] = []
+        self._written: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def write(self, record: tuple[Any, ...]) -> None:
+        journal = self.journal
+        if not journal.buffered:
+            journal.add_record(record)
+            return
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (an app served again): a fresh start
+            self._loop, self._batch, self._written, self._task = loop, [], None, None
+        if self._written is None:
+            self._written = loop.create_future()
+        written = self._written
+        self._batch.append(record)
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain(), name="uqm-journal")
+        # Shielded: a request cancelled, or done waiting, does not cancel the others' batch.
+        try:
+            async with asyncio.timeout(self.answer_wait):
+                await asyncio.shield(written)
+        except TimeoutError:
+            # The database is slow or away: the answer goes out, the batch goes on (or fails
+            # and is logged) behind it.
+            pass
+
+    async def _drain(self) -> None:
+        try:
+            while self._batch:
+                batch, self._batch = self._batch, []
+                written, self._written = self._written, None
+                try:
+                    # On SQLite on the loop (its own file, connections that never wait), in a
+                    # thread when another process holds its lock; in a thread on PostgreSQL.
+                    await self.calls.run(functools.partial(self.journal.write, batch))
+                except Exception as error:
+                    # The answers go out all the same: the journal is a test aid, not state.
+                    logger.warning(
+                        "%d journal entries not stored: %s", len(batch), error.__class__.__name__
+                    )
+                finally:
+                    if written is not None and not written.done():
+                        written.set_result(None)
+        finally:
+            self._task = None
 
 
 def _key_of_request(request: VendorRequest) -> str | None:
@@ -131,10 +225,15 @@ def _key_of_request(request: VendorRequest) -> str | None:
         value = request.path_params.get(name)
         if value:
             return str(value)
+    header_key = request.params.get("UQD-ACCESS-KEY")  # the Reward API's key is a header
+    if header_key:
+        return header_key
     return key_of(request.path)
 
 
 def key_of(path: str) -> str | None:
+    if is_reward_path(path):
+        return None  # its key is a header (UQD-ACCESS-KEY), not a path segment
     parts = [p for p in path.split("/") if p]
     return parts[1] if len(parts) > 1 else None
 
@@ -148,7 +247,7 @@ def exchange_errors(
             "code": entry["code"],
             "key": error.key,
             "message": entry["message"],
-            "reference": entry["reference"],
+            "reference": entry.get("reference"),
             "why": error.detail.to_json(),
         }
         for error, entry in zip(errors, entries, strict=False)

@@ -8,7 +8,10 @@
 Both ids name a merchant: its id (``1``) or one of its API keys. The tags are the static files
 ``static/uqd-visit.js`` and ``static/uqd-redemption.js``, with the merchant's settings (tag id,
 merchant id, key, the mock's base URL) written as JSON into the config object at the top of the
-file, between the ``/*@uqd-config*/`` and ``/*@end-config*/`` markers. The merchant is looked up
+file, between the ``/*@uqd-config*/`` and ``/*@end-config*/`` markers. What both tags share
+(logging, cookies, the page object, the API call) is ``static/uqd-common.js``, written into each
+at its ``/*@uqd-common*/`` marker when the tags are loaded, so each served tag is one
+self-contained script. The merchant is looked up
 (``MockService.tag_account``, a database call off the event loop) on every request, so the tags
 follow fixture reloads. docs/merchant-tags.md describes what the tags do.
 """
@@ -29,7 +32,7 @@ from uniqodo_mock.mock.dbcalls import DatabaseUnavailable
 if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
-__all__ = ["MerchantTagsMiddleware", "render_tag"]
+__all__ = ["MerchantTagsMiddleware", "load_tag_template", "render_tag"]
 
 _STATIC = Path(__file__).with_name("static")
 _TAG_FILES = {"/uqd/": "uqd-visit.js", "/track/": "uqd-redemption.js"}
@@ -37,6 +40,8 @@ _TAG_KINDS = {"/uqd/": "visit", "/track/": "redemption"}
 _TAG_PREFIXES = tuple(_TAG_FILES)
 _CONFIG_START = "/*@uqd-config*/"
 _CONFIG_END = "/*@end-config*/"
+_COMMON_FILE = "uqd-common.js"
+_COMMON_MARKER = "/*@uqd-common*/"
 _JS_MEDIA_TYPE = "text/javascript; charset=utf-8"
 # Tags follow fixture reloads and resets: never kept by the browser without asking.
 _NO_STORE = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
@@ -66,12 +71,17 @@ def render_tag(template: str, config: dict[str, Any]) -> str:
     return f"{head}{_CONFIG_START} {_json_for_script(config)} {_CONFIG_END}{tail}"
 
 
-def _load_template(name: str) -> str:
+def load_tag_template(name: str) -> str:
+    """The tag ``name`` of ``static/`` as served, before its config is filled in: with the
+    shared part (``uqd-common.js``) in place of its marker."""
     text = (_STATIC / name).read_text(encoding="utf-8")
     start, end = text.find(_CONFIG_START), text.find(_CONFIG_END)
     if start < 0 or end < start:
         raise RuntimeError(f"{name}: the config markers {_CONFIG_START} {_CONFIG_END} are missing")
-    return text
+    if text.count(_COMMON_MARKER) != 1:
+        raise RuntimeError(f"{name}: the marker {_COMMON_MARKER} must stand exactly once")
+    common = (_STATIC / _COMMON_FILE).read_text(encoding="utf-8")
+    return text.replace(_COMMON_MARKER, common.strip("\n"))
 
 
 def _unknown_tag(kind: str, tag_id: str) -> Response:
@@ -100,7 +110,7 @@ class MerchantTagsMiddleware:
     def __init__(self, app: ASGIApp, runtime: MockRuntime) -> None:
         self.app = app
         self.runtime = runtime
-        self._templates = {prefix: _load_template(name) for prefix, name in _TAG_FILES.items()}
+        self._templates = {prefix: load_tag_template(name) for prefix, name in _TAG_FILES.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")

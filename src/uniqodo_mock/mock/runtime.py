@@ -11,11 +11,11 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from uniqodo_mock.control.clock_sync import ClockSync
 from uniqodo_mock.control.controls import Controls
 from uniqodo_mock.control.faults import FaultBook
-from uniqodo_mock.control.fixture_faults import seed_fixture_faults
 from uniqodo_mock.control.journal import Journal
 from uniqodo_mock.core.basket import compile_rule
 from uniqodo_mock.core.callbacks import DEFAULT_PARAMS
@@ -27,15 +27,26 @@ from uniqodo_mock.fixtures import DEFAULT_FIXTURES, FixtureDocument, load_fixtur
 from uniqodo_mock.mock.dbcalls import DatabaseCalls
 from uniqodo_mock.service import MockService
 from uniqodo_mock.store.changes import DataVersion
+from uniqodo_mock.store.controls import (
+    DatabaseFaultStore,
+    DatabaseJournalStore,
+    journal_repository,
+)
 from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
-from uniqodo_mock.store.fixtures import apply_fixtures
+from uniqodo_mock.store.fixtures import apply_fixtures, restore_fixtures, seed_fault_rules
 from uniqodo_mock.store.locks import FIXTURE_LOCK, exclusive
 from uniqodo_mock.store.migrate import upgrade
 from uniqodo_mock.store.outbox import OutboxStore
 from uniqodo_mock.store.repository import Repository
-from uniqodo_mock.store.template import restore_template, template_key
+from uniqodo_mock.store.template import template_key
 
-__all__ = ["MockConfig", "MockRuntime", "build_runtime", "ensure_receiver_subscription"]
+__all__ = [
+    "MockConfig",
+    "MockRuntime",
+    "build_runtime",
+    "ensure_receiver_subscription",
+    "pin_fixture_clock",
+]
 
 logger = logging.getLogger("uniqodo_mock")
 _ENV = "UNIQODO_MOCK_CONFIG"
@@ -54,11 +65,14 @@ class MockConfig:
     dispatch_callbacks: bool = True
     # Where the callback receiver of `uniqodo-mock up` listens (fixture subscriptions to it).
     receiver_url: str | None = None
+    # A JSON body template for that subscription (``up --callback-body``); None: the docs' form.
+    receiver_body: dict[str, Any] | None = None
     # Retries, backoff, timeout and concurrency of callback delivery. None: the fixtures'
     # ``settings.callbacks`` over the defaults; ``dispatch_overrides`` (CLI options) win.
     dispatch: DispatchSettings | None = None
     dispatch_overrides: dict[str, float | int] = field(default_factory=dict)
-    # Entries the request journal keeps (per process; the oldest are dropped first).
+    # Entries the request journal keeps (in the database every replica shares; the oldest
+    # are dropped first).
     journal_size: int = 10_000
     # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
     max_body_bytes: int = 1_048_576
@@ -119,14 +133,18 @@ class MockRuntime:
         """Release the database: threads, the version connection, the engines' pools."""
         self.calls.close()
         self.data_version.close()
+        if isinstance(self.controls.journal.store, DatabaseJournalStore):
+            self.controls.journal.store.close()
         self.repo.close()
         self.engine.dispose()
 
     def load_fixtures(self, document: FixtureDocument) -> None:
         """Replace the whole state with ``document`` (the admin API's reset/load). The clock
-        returns to real time (its shared state lives in ``meta``, which is replaced too) and
-        fault rules are cleared. The template a reset restores is prepared for ``document``."""
+        returns to real time, or to the moment the document pins (``settings.clock``; its
+        shared state lives in ``meta``, which is replaced too) and fault rules are replaced by
+        the document's. The template a reset restores is prepared for ``document``."""
         self.clock.reset()
+        pinned = pin_fixture_clock(self.clock, document)
         apply_fixtures(
             self.repo,
             document,
@@ -134,18 +152,20 @@ class MockRuntime:
             now=self.clock.now(),
             template_key=self.template_key(document),
         )
-        self._loaded(document)
+        self._loaded(document, pinned)
 
     def reset(self) -> None:
         """The state the fixtures in force load (``POST /__admin/reset``), restored from the
         template prepared when they were loaded: exactly what ``load_fixtures`` of the same
         document gives, at a fraction of its cost. Without a template for them (another
         schema, fixtures replaced by another process), the fixtures are loaded again."""
+        document = self.fixtures
         self.clock.reset()
-        if restore_template(self.repo, self.template_key(self.fixtures), self.clock.now()):
-            self._loaded(self.fixtures)
+        pinned = pin_fixture_clock(self.clock, document)
+        if restore_fixtures(self.repo, document, self.template_key(document), self.clock.now()):
+            self._loaded(document, pinned)
         else:
-            self.load_fixtures(self.fixtures)
+            self.load_fixtures(document)
 
     def template_key(self, document: FixtureDocument) -> str:
         keyed = self._keyed
@@ -154,30 +174,45 @@ class MockRuntime:
             self._keyed = keyed
         return keyed[1]
 
-    def _loaded(self, document: FixtureDocument) -> None:
+    def _loaded(self, document: FixtureDocument, pinned: bool) -> None:
         """What every process-side cache needs after the state was replaced."""
+        if pinned:
+            self.controls.clock_sync.publish()
         self.fixtures = document
         self.service.reload_settings()
         ensure_receiver_subscription(self)
-        self.controls.faults.clear()
-        seed_fixture_faults(self.controls.faults, document.data)
+        # The document's fault rules replaced every rule in the load's own transaction.
+        self.controls.faults.refresh()
         self.controls.clock_sync.refresh(force=True)
+
+
+def pin_fixture_clock(clock: Clock, document: FixtureDocument) -> bool:
+    """Set ``clock`` where ``document`` pins it (``settings.clock``, as ``PUT /__admin/clock``
+    would); False when the document leaves it at real time."""
+    pinned = document.clock
+    if pinned is None:
+        return False
+    clock.set(pinned.now, frozen=pinned.frozen)
+    return True
 
 
 def ensure_receiver_subscription(runtime: MockRuntime) -> None:
     """``uniqodo-mock up``: one subscription (origin ``up``, no owner) posting ``code`` and
-    ``orderId`` to the local receiver, as the docs' example. Idempotent across restarts; an
-    ``up`` subscription to an older receiver address is replaced."""
+    ``orderId`` to the local receiver, as the docs' example, or its ``receiver_body`` template
+    as JSON. Idempotent across restarts; an ``up`` subscription to an older receiver address
+    is replaced."""
     url = runtime.config.receiver_url
     if not url:
         return
+    body = runtime.config.receiver_body
     with runtime.repo.write() as conn:
         runtime.repo.ensure_origin_subscription(
             conn,
             {
                 "url": url,
-                "method": "POST",
+                "method": "POST" if body is None else "JSON",
                 "params": dict(DEFAULT_PARAMS),
+                "body": body,
                 "headers": {},
                 "owner_merchant_id": None,
                 "owner_distributor_id": None,
@@ -217,6 +252,8 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         else None
     )
     repo = Repository(engine, no_wait_engine=no_wait)
+    data_version = DataVersion(engine)
+    fault_store = DatabaseFaultStore(repo, data_version)
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -225,7 +262,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
             loaded = repo.get_meta(conn, "fixtures")
         if document is None:
             document = _document_in_force(config, None if empty else loaded)
-        if empty or config.reset_fixtures:
+        loading = empty or config.reset_fixtures
+        # The clock the fixtures pin is shared through ``meta`` once the controls exist.
+        pinned = loading and pin_fixture_clock(clock, document)
+        if loading:
             apply_fixtures(
                 repo,
                 document,
@@ -234,6 +274,10 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
                 template_key=template_key(document.data, document.source),
             )
             logger.info("loaded fixtures from %s", document.source)
+        elif not fault_store.seeded():
+            # State loaded before fault rules were shared: its document's rules, once.
+            with repo.write() as conn:
+                seed_fault_rules(conn, document)
         elif loaded and config.fixtures and loaded.get("source") != document.source:
             logger.warning(
                 "the database already holds state loaded from %s; %s was not loaded over it "
@@ -251,27 +295,34 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
+    journal_repo = journal_repository(repo, busy_timeout_ms=config.db_busy_timeout_ms)
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
-        journal=Journal(config.journal_size),
-        faults=FaultBook(lambda wanted: _is_error_code(service, wanted)),
+        journal=Journal(
+            config.journal_size, DatabaseJournalStore(journal_repo, owned=journal_repo is not repo)
+        ),
+        faults=FaultBook(lambda wanted: _is_error_code(service, wanted), fault_store),
     )
     runtime = MockRuntime(
-        config, engine, repo, service, clock, document, calls, DataVersion(engine), controls
+        config, engine, repo, service, clock, document, calls, data_version, controls
     )
     runtime.on_shutdown.append(_closer(calls))
     warm_up = BasketRuleWarmUp(document)
     runtime.on_startup.append(warm_up.start)
     runtime.on_shutdown.append(warm_up.stop)
     if no_wait is not None:
-        checkpoints = Checkpoints(repo, calls)
-        runtime.on_startup.append(checkpoints.start)
-        runtime.on_shutdown.append(checkpoints.stop)
+        # The journal's own file beside the mock's has a WAL of its own to checkpoint.
+        for checkpointed in (repo,) if journal_repo is repo else (repo, journal_repo):
+            checkpoints = Checkpoints(checkpointed, calls)
+            runtime.on_startup.append(checkpoints.start)
+            runtime.on_shutdown.append(checkpoints.stop)
+    if pinned:
+        controls.clock_sync.publish()
     ensure_receiver_subscription(runtime)
     if config.dispatch_callbacks:
         _attach_dispatcher(runtime)
     runtime.controls.clock_sync.refresh(force=True)
-    seed_fixture_faults(runtime.controls.faults, document.data)
+    runtime.controls.faults.refresh()
     if runtime.dispatcher is not None:
         runtime.dispatcher.fault_for = fault_hook(runtime.controls.faults)
     return runtime

@@ -288,8 +288,8 @@ def _is_api_path(path: str) -> bool:
 class _ReceiverApp(Starlette):
     """The receiver's outer app: recorded calls go straight to the recorder.
 
-    Starlette's stack (error middleware, router, ``Mount``) cost about a fifth of the ingest
-    path's CPU per call; it stays for ``/__receiver`` and the lifespan. The recorder answers
+    Starlette's stack (error middleware, router, ``Mount``) is work the ingest path does not
+    need (docs/benchmarks.md, receiver ingest); it stays for ``/__receiver`` and the lifespan. The recorder answers
     its own errors (503 when a call cannot be stored)."""
 
     def __init__(self, recorder: ASGIApp, **kwargs: Any) -> None:

@@ -1,6 +1,6 @@
 """The mock's behaviour: each API operation over the store and the pure rules, one module per
-API group (``codes``, ``offers``, ``validation``, ``redemption``, ``queries``, ``enquiry``,
-``conversions``, ``merchant_tags``, ``batches``).
+API group (``codes``, ``claims``, ``offers``, ``validation``, ``redemption``, ``queries``,
+``enquiry``, ``conversions``, ``merchant_tags``, ``batches``).
 
 Imports no web framework: the connexion handlers (``uniqodo_mock.mock.api``) call these methods
 off the event loop and render their ``Outcome`` in the vendor's envelope.
@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from uniqodo_mock.core.clock import Clock
 from uniqodo_mock.core.errors import ErrorCatalogue
 from uniqodo_mock.service.batches import CodeBatches
+from uniqodo_mock.service.claims import Claims
 from uniqodo_mock.service.codes import CodeIssuing
 from uniqodo_mock.service.conversions import Conversions
 from uniqodo_mock.service.enquiry import CodeEnquiry
@@ -41,6 +42,7 @@ class MockService:
     ) -> None:
         self.state = ServiceState(repo, clock or Clock(), settings, catalogue)
         self.codes = CodeIssuing(self.state)
+        self.claims = Claims(self.codes)
         self.offers = OfferListing(self.state)
         self.validation = CodeValidation(self.state)
         self.redemptions = Redemptions(self.state)
@@ -82,6 +84,9 @@ class MockService:
         self, claim_credential: str, promotion_uuid: str, uid: str | None, email: str | None
     ) -> Outcome:
         return self.codes.embeddable_code(claim_credential, promotion_uuid, uid, email)
+
+    def claim(self, access_key: str, promotion_id: str, customer_id: str) -> Outcome:
+        return self.claims.claim(access_key, promotion_id, customer_id)
 
     def list_offers(self, api_key: str) -> Outcome:
         return self.offers.list_offers(api_key)

@@ -13,7 +13,7 @@ from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Code, Offer
 from uniqodo_mock.core.money import MysteryChoice, draw_mystery
 from uniqodo_mock.core.views import code_discount, format_end_date
-from uniqodo_mock.service.lookups import distributor_and_offer
+from uniqodo_mock.service.lookups import distributor_and_offer, require_offer_by_uuid
 from uniqodo_mock.service.state import Outcome, ServiceState
 from uniqodo_mock.store.repository import Connection
 
@@ -30,23 +30,42 @@ class CodeIssuing:
         """``GET /code/{api_key}/{offer_id}?uid=``: a code for a customer (the same again for
         the same ``uid``), taken from the offer's pool. One transaction: a customer who holds
         a code already is answered without writing (and the answer may be kept)."""
+        offer, code, keep_until = self.code_for(api_key, uid, offer_id=offer_id)
+        return Outcome(self.code_data(offer, code), keep_until=keep_until)
+
+    def code_for(
+        self,
+        api_key: str,
+        uid: str | None,
+        *,
+        offer_id: int | None = None,
+        promotion_uuid: str | None = None,
+    ) -> tuple[Offer, Code, datetime | None]:
+        """The code a distributor key gives a customer of an offer (by id or promotion uuid):
+        the one the customer holds, else a new one from the pool. Also until when the same
+        call gets the same answer (None: this call wrote). Raises ``VendorError`` (with its
+        ``keep_until``) for a key, offer or window that does not allow it."""
         state = self.state
         now = state.clock.now()
         keep_until = rules.NEVER
         try:
             with state.repo.write() as conn:
-                found = state.repo.key_and_offer(conn, api_key, offer_id=offer_id)
-                account, offer = distributor_and_offer(found, api_key, offer_id=offer_id)
+                found = state.repo.key_and_offer(
+                    conn, api_key, offer_id=offer_id, promotion_uuid=promotion_uuid
+                )
+                account, offer = distributor_and_offer(
+                    found, api_key, offer_id=offer_id, promotion_uuid=promotion_uuid
+                )
                 keep_until = rules.window_changes_at(offer, now)
                 rules.check_window(offer, now)
                 code = self._existing_code(conn, offer, uid)
                 if code is not None:
-                    return Outcome(self.code_data(offer, code), keep_until=keep_until)
+                    return offer, code, keep_until
                 code = self._issue_new(conn, offer, uid, account.distributor_id, now)
         except VendorError as error:
             error.keep_until = keep_until
             raise
-        return Outcome(self.code_data(offer, code))
+        return offer, code, None
 
     def embeddable_code(
         self, claim_credential: str, promotion_uuid: str, uid: str | None, email: str | None
@@ -60,14 +79,7 @@ class CodeIssuing:
         keep_until = rules.NEVER
         try:
             with repo.read() as conn:
-                offer = repo.offer_by_uuid(conn, promotion_uuid)
-                if offer is None:
-                    raise VendorError(
-                        "unknown_offer",
-                        f"no promotion has uuid {promotion_uuid}",
-                        parameter="promotion_uuid",
-                        looked_up=promotion_uuid,
-                    )
+                offer = require_offer_by_uuid(repo, conn, promotion_uuid)
                 keep_until = rules.window_changes_at(offer, now)
                 distributor_id = self._claim_distributor(conn, claim_credential, offer)
                 rules.check_window(offer, now)

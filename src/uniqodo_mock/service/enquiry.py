@@ -7,7 +7,7 @@ from uniqodo_mock.core import rules
 from uniqodo_mock.core.codes import normalise_user
 from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.views import code_discount, redemption_json
-from uniqodo_mock.service.lookups import require_account
+from uniqodo_mock.service.lookups import require_account, require_offer_by_uuid
 from uniqodo_mock.service.state import Outcome, ServiceState
 
 __all__ = ["CodeEnquiry"]
@@ -25,14 +25,7 @@ class CodeEnquiry:
                 account = require_account(
                     repo.account(conn, merchant_key), merchant_key, "merchant_key"
                 )
-                offer = repo.offer_by_uuid(conn, promotion_uuid)
-                if offer is None:
-                    raise VendorError(
-                        "unknown_offer",
-                        f"no promotion has uuid {promotion_uuid}",
-                        parameter="promotion_uuid",
-                        looked_up=promotion_uuid,
-                    )
+                offer = require_offer_by_uuid(repo, conn, promotion_uuid)
                 if account.merchant_id is None:
                     raise VendorError(
                         "wrong_key_kind",

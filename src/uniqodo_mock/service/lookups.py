@@ -4,6 +4,8 @@ and the code a merchant sent. Each raises the vendor error a partner would see."
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.codes import normalise_code
@@ -12,12 +14,26 @@ from uniqodo_mock.core.model import Account, Code, Offer
 from uniqodo_mock.store.repository import Connection, KeyAndOffer, Repository
 
 __all__ = [
+    "about_code",
     "distributor_and_offer",
     "find_code",
     "require_account",
     "require_distributor",
     "require_merchant_account",
+    "require_offer_by_uuid",
 ]
+
+
+@contextmanager
+def about_code(code: Code) -> Iterator[None]:
+    """Vendor errors raised inside are about ``code``: they carry the reference fixtures gave
+    it (``codes[].reference``), if any."""
+    try:
+        yield
+    except VendorError as error:
+        if error.reference is None:
+            error.reference = code.reference
+        raise
 
 
 def require_account(account: Account | None, key: str, parameter: str = "api_key") -> Account:
@@ -68,6 +84,19 @@ def distributor_and_offer(
         )
     rules.check_distributor_may_promote(account, offer, found.authorised)
     return account, offer
+
+
+def require_offer_by_uuid(repo: Repository, conn: Connection, promotion_uuid: str) -> Offer:
+    """The offer whose promotion uuid is ``promotion_uuid`` (the embeddable and enquiry paths)."""
+    offer = repo.offer_by_uuid(conn, promotion_uuid)
+    if offer is None:
+        raise VendorError(
+            "unknown_offer",
+            f"no promotion has uuid {promotion_uuid}",
+            parameter="promotion_uuid",
+            looked_up=promotion_uuid,
+        )
+    return offer
 
 
 def find_code(

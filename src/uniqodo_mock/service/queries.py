@@ -86,6 +86,7 @@ class Queries:
                 rules.check_code_expiry(code, now)
                 rules.check_window(offer, now)
             except VendorError as error:
+                error.reference = code.reference
                 errors.append(error)
         return Outcome(data, errors, keep_until=until)
 

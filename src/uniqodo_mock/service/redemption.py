@@ -15,7 +15,7 @@ from uniqodo_mock.core.errors import VendorError
 from uniqodo_mock.core.model import Redemption
 from uniqodo_mock.core.money import round_money
 from uniqodo_mock.core.views import code_discount, redemption_json
-from uniqodo_mock.service.lookups import find_code, require_merchant_account
+from uniqodo_mock.service.lookups import about_code, find_code, require_merchant_account
 from uniqodo_mock.service.state import Outcome, ServiceState
 from uniqodo_mock.store.repository import Connection
 
@@ -55,26 +55,29 @@ class Redemptions:
             account = require_merchant_account(repo, conn, api_key)
             rules.check_merchant_key(account, merchant_id)
             code, offer = find_code(repo, conn, code_text, merchant_id)
-            rules.check_window(offer, now)
-            rules.check_code_expiry(code, now)
-            val_key = params.get("valKey")
-            needs_val_key = state.settings.require_val_key or offer.config.get("require_val_key")
-            if (val_key or needs_val_key) and (not val_key or val_key != code.val_key):
-                raise VendorError(
-                    "invalid_val_key",
-                    "valKey does not match the val_key of the code's last validation"
-                    if code.val_key
-                    else "the code has not been validated, so no valKey matches",
-                    parameter="valKey",
-                    looked_up=val_key,
+            with about_code(code):
+                rules.check_window(offer, now)
+                rules.check_code_expiry(code, now)
+                val_key = params.get("valKey")
+                needs_val_key = state.settings.require_val_key or offer.config.get(
+                    "require_val_key"
                 )
-            if not repo.count_use(conn, code.id, offer.redemption_per_code):
-                rules.check_code_uses(code, offer)
-                raise VendorError(
-                    "already_redeemed",
-                    f"code {code.code} reached its use limit",
-                    looked_up=code.code,
-                )
+                if (val_key or needs_val_key) and (not val_key or val_key != code.val_key):
+                    raise VendorError(
+                        "invalid_val_key",
+                        "valKey does not match the val_key of the code's last validation"
+                        if code.val_key
+                        else "the code has not been validated, so no valKey matches",
+                        parameter="valKey",
+                        looked_up=val_key,
+                    )
+                if not repo.count_use(conn, code.id, offer.redemption_per_code):
+                    rules.check_code_uses(code, offer)
+                    raise VendorError(
+                        "already_redeemed",
+                        f"code {code.code} reached its use limit",
+                        looked_up=code.code,
+                    )
             custom = {k: v for k, v in params.items() if _CUSTOM_PARAM.match(k)}
             extras = {k: v for k, v in params.items() if k not in _REDEEM_KNOWN and k not in custom}
             user = params.get("email") or code.issued_to
@@ -100,7 +103,7 @@ class Redemptions:
                         "redemption", code.id, code.uses + 1, order_id, length=32
                     ),
                     "awc_token": None,
-                    "tags": [],
+                    "tags": list(offer.tags),
                 },
             )
             self._queue_callbacks(conn, redemption, now)

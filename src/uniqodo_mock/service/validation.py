@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from uniqodo_mock.core import rules
 from uniqodo_mock.core.views import code_discount
 from uniqodo_mock.service.checks import DEFAULT_CHECKS
-from uniqodo_mock.service.lookups import find_code, require_merchant_account
+from uniqodo_mock.service.lookups import about_code, find_code, require_merchant_account
 from uniqodo_mock.service.state import Outcome, ServiceState
 from uniqodo_mock.service.validation_context import ValidationCheck, ValidationContext
 
@@ -27,32 +27,33 @@ class CodeValidation:
         state = self.state
         repo = state.repo
         now = state.clock.now()
-        locale = params.get("locale")
+        locale = params.get("locale") or state.settings.default_locale
         with repo.write() as conn:
             account = require_merchant_account(repo, conn, api_key)
             rules.check_merchant_key(account, merchant_id)
             code, offer = find_code(repo, conn, code_text, merchant_id)
-            rules.check_window(offer, now)
-            rules.check_code_expiry(code, now)
-            rules.check_code_uses(code, offer)
-            rules.check_secure_email(code, offer, params.get("email"))
-            context = ValidationContext(
-                repo,
-                conn,
-                account,
-                offer,
-                code,
-                params,
-                now,
-                locale,
-                val_key=code.val_key,
-                fresh_val_key=state.token("session", code.id, code.val_key, now.isoformat()),
-            )
-            for check in self.checks:
-                check(context)
-            val_key = context.val_key or state.token("val_key", code.id, code.code)
-            if val_key != code.val_key:
-                repo.set_val_key(conn, code.id, val_key, now)
+            with about_code(code):
+                rules.check_window(offer, now)
+                rules.check_code_expiry(code, now)
+                rules.check_code_uses(code, offer)
+                rules.check_secure_email(code, offer, params.get("email"))
+                context = ValidationContext(
+                    repo,
+                    conn,
+                    account,
+                    offer,
+                    code,
+                    params,
+                    now,
+                    locale,
+                    val_key=code.val_key,
+                    fresh_val_key=state.token("session", code.id, code.val_key, now.isoformat()),
+                )
+                for check in self.checks:
+                    check(context)
+                val_key = context.val_key or state.token("val_key", code.id, code.code)
+                if val_key != code.val_key:
+                    repo.set_val_key(conn, code.id, val_key, now)
         return Outcome(
             {
                 "val_key": val_key,

@@ -6,6 +6,7 @@ Fixtures go into an empty database, or replace the whole state when asked explic
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from uniqodo_mock.core.codes import CodeGenerator, normalise_code, normalise_use
 from uniqodo_mock.core.dates import parse_duration, parse_offer_date, to_db
 from uniqodo_mock.core.money import Discount
 from uniqodo_mock.fixtures import FixtureDocument
+from uniqodo_mock.store.controls import DatabaseFaultStore
 from uniqodo_mock.store.repository import Repository
 from uniqodo_mock.store.schema import (
     api_keys,
@@ -30,9 +32,20 @@ from uniqodo_mock.store.schema import (
     subscriptions,
 )
 from uniqodo_mock.store.statements import new_id
-from uniqodo_mock.store.template import Stamp, prepare_template, restart_sequences
+from uniqodo_mock.store.template import (
+    Stamp,
+    prepare_template,
+    restart_sequences,
+    restore_template,
+)
 
-__all__ = ["StateNotEmptyError", "apply_fixtures", "clear_state"]
+__all__ = [
+    "StateNotEmptyError",
+    "apply_fixtures",
+    "clear_state",
+    "restore_fixtures",
+    "seed_fault_rules",
+]
 
 # Children before parents, so foreign keys hold while deleting.
 _TABLES_IN_DELETE_ORDER = (
@@ -84,8 +97,31 @@ def apply_fixtures(
             restart_sequences(conn)
         stamps: list[Stamp] = []
         _load(conn, repo, document, now, stamps)
+        seed_fault_rules(conn, document)
         if template_key is not None:
             prepare_template(conn, template_key, stamps)
+
+
+def restore_fixtures(repo: Repository, document: FixtureDocument, key: str, now: datetime) -> bool:
+    """A reset to ``document`` without loading it: its state restored from the template of
+    ``key`` (``store/template.py``) and its fault rules in place of every rule, in one
+    transaction, as ``apply_fixtures`` at ``now`` leaves them. False (nothing changed) when
+    there is no template for ``key``."""
+    return restore_template(repo, key, now, also=lambda conn: seed_fault_rules(conn, document))
+
+
+def seed_fault_rules(conn: Connection, document: FixtureDocument) -> None:
+    """The document's ``faults:`` (checked with the document) in place of every fault rule,
+    in the transaction that loads its state: every replica sees the new state and its rules
+    together. Rules added through the admin API go with the state they were added to."""
+    created = time.time()
+    DatabaseFaultStore.replace_in(
+        conn,
+        [
+            (rule.get("target", "api"), {k: v for k, v in rule.items() if k != "target"}, created)
+            for rule in document.data.get("faults") or []
+        ],
+    )
 
 
 def _load(
@@ -149,6 +185,7 @@ def _load(
                 "method": subscription.get("method", "POST"),
                 "params": subscription.get("params") or {"code": "code", "orderId": "orderId"},
                 "headers": subscription.get("headers") or {},
+                "body": subscription.get("body"),
                 "owner_merchant_id": owner.get("merchant"),
                 "owner_distributor_id": owner.get("distributor"),
                 "origin": "fixture",
@@ -204,6 +241,7 @@ def _load_offer(
             currency=discount.get("currency"),
             codes_per_customer=offer.get("codes_per_customer", 1),
             config=offer.get("config") or {},
+            tags=list(offer.get("tags") or []),
         )
     )
     distributor_ids = offer.get("distributors") or []
@@ -241,6 +279,13 @@ def _load_offer(
             row["expires_at"] = row["issued_at"] + expiry_delta
             expires_from_now = issued_now
         row["uses"] = max(entry.get("uses", 0), len(entry.get("redemptions") or []))
+        validated_now = False
+        if entry.get("val_key"):
+            row["val_key"] = entry["val_key"]
+            row["validated_at"] = row.get("issued_at") or to_db(now)
+            validated_now = issued_now or not row.get("issued_at")
+        if "reference" in entry:
+            row["reference"] = entry["reference"] or ""
         if entry.get("locked"):
             row["lock_session"] = entry["locked"]["session"]
             row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
@@ -249,6 +294,8 @@ def _load_offer(
             stamps.append(Stamp("codes", "issued_at", (code_id,)))
         if expires_from_now and expiry_delta:
             stamps.append(Stamp("codes", "expires_at", (code_id,), offset=expiry_delta))
+        if validated_now:
+            stamps.append(Stamp("codes", "validated_at", (code_id,)))
         offer_discount = Discount(
             discount["type"],
             float(entry.get("discount_amount", discount["amount"])),
@@ -280,7 +327,8 @@ def _load_offer(
                 "redeemed_at": to_db(redeemed_at),
                 "redemption_key": f"fixture-{offer['id']}-{entry['code']}-{redemption['order_id']}",
                 "awc_token": None,
-                "tags": redemption.get("tags") or [],
+                # A record's own tags, else the offer's (what the API would have given it).
+                "tags": list(redemption.get("tags", offer.get("tags") or [])),
             }
             if "id" in redemption:
                 values["id"] = redemption["id"]

@@ -4,7 +4,7 @@ Writes that must be atomic under concurrency (claiming a pool code, counting a u
 conditional statements or run under a row lock, so they hold across worker processes and across
 replicas sharing one PostgreSQL database. The counters answers need (an offer's unissued pool
 codes, a code's uses) are columns kept by the transactions that change them, so no answer costs
-more as the data grows; the statements of the vendor API are listed in ``HOT_STATEMENTS``, and
+more as the data grows; the statements of the vendor API are listed in ``VENDOR_STATEMENTS``, and
 the test suite checks that each one is answered from an index on both databases.
 """
 
@@ -54,7 +54,7 @@ from uniqodo_mock.store.statements import Statement, new_id
 
 # ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
 # which callers pass back to its methods.
-__all__ = ["HOT_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
+__all__ = ["VENDOR_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ def _offer_of(m: Mapping[str, Any]) -> Offer:
         config=m["config"] or {},
         pool_unissued=m["pool_unissued"],
         merchant_config=m["merchant_config"] or {},
+        tags=tuple(m["tags"] or ()),
     )
 
 
@@ -116,6 +117,7 @@ def _code_of(m: Mapping[Any, Any]) -> Code:
         val_key=m["val_key"],
         lock_session=m["lock_session"],
         lock_until=from_db(m["lock_until"]) if m["lock_until"] else None,
+        reference=m["reference"],
     )
 
 
@@ -295,7 +297,7 @@ _CLAIM_NEXT_POOL_CODE = Statement(
 
 # Name → (statement, example parameters): what the vendor API runs on its requests. The test
 # suite reads the query plan of each on SQLite and PostgreSQL and fails on a full table scan.
-HOT_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
+VENDOR_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
     "key_and_offer": (_KEY_AND_OFFER, {"key": "k", "offer_id": 1}),
     "key_and_promotion": (_KEY_AND_PROMOTION, {"key": "k", "promotion_uuid": "u"}),
     "account": (_ACCOUNT, {"key": "k"}),
@@ -719,14 +721,21 @@ class Repository:
         return new_id(conn.execute(insert(subscriptions).values(**values)))
 
     def ensure_origin_subscription(self, conn: Connection, values: dict[str, Any]) -> int:
-        """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present,
-        added if not; others of that origin (an old address) are removed."""
+        """The one subscription of ``values["origin"]`` at ``values["url"]``: kept if present
+        (with what it sends: ``method``, ``params`` and ``body`` from ``values``, so a restart
+        with another body template takes it), added if not; others of that origin (an old
+        address) are removed."""
         same_origin = subscriptions.c.origin == values["origin"]
         conn.execute(delete(subscriptions).where(same_origin, subscriptions.c.url != values["url"]))
         existing = conn.execute(
             select(subscriptions.c.id).where(same_origin).order_by(subscriptions.c.id).limit(1)
         ).scalar_one_or_none()
-        return existing if existing is not None else self.add_subscription(conn, values)
+        if existing is None:
+            return self.add_subscription(conn, values)
+        sends = {k: values[k] for k in ("method", "params", "body") if k in values}
+        if sends:
+            conn.execute(update(subscriptions).where(subscriptions.c.id == existing).values(sends))
+        return existing
 
     def subscription(self, conn: Connection, subscription_id: int) -> dict[str, Any] | None:
         row = conn.execute(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -110,6 +111,9 @@ offers = Table(
     # Feature settings that no query filters on (code generation, basket rules, locks, mystery
     # discounts, claim credentials): a JSON document validated by the fixture format.
     Column("config", JSON, nullable=False, default=dict),
+    # The labels configured for the offer (["SUMMER_OFFER", "ONLINE"]): each redemption of the
+    # offer carries them (0005t).
+    Column("tags", JSON, nullable=False, default=list, server_default=text("'[]'")),
 )
 
 offer_distributors = Table(
@@ -145,6 +149,9 @@ codes = Table(
     Column("validated_at", DateTime, nullable=True),
     Column("lock_session", String(200), nullable=True),
     Column("lock_until", DateTime, nullable=True),
+    # The error reference answered for this code (0005t): null derives it from the seed and the
+    # request; "" answers errors about the code without a reference; else that very reference.
+    Column("reference", String(64), nullable=True),
     UniqueConstraint("offer_id", "code_norm", name="uq_codes_offer_code"),
     # A code text's rows in id order (the Validation and Redemption APIs' lookup, 0004c).
     Index("ix_codes_code_norm", "code_norm", "id"),
@@ -195,6 +202,8 @@ subscriptions = Table(
     # item name -> parameter name sent, e.g. {"code": "code", "orderId": "order"}
     Column("params", JSON, nullable=False),
     Column("headers", JSON, nullable=False, default=dict),
+    # A JSON body template with {item} placeholders (method JSON); null: send ``params`` (0005b)
+    Column("body", JSON, nullable=True),
     Column("owner_merchant_id", BigInteger, nullable=True),
     Column("owner_distributor_id", BigInteger, nullable=True),
     Column("origin", String(16), nullable=False, default="runtime"),

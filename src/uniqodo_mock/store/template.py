@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,12 +219,19 @@ def discard_template(repo: Repository) -> None:
             conn.execute(delete(_info).where(_info.c.name == "key"))
 
 
-def restore_template(repo: Repository, key: str, now: datetime) -> bool:
+def restore_template(
+    repo: Repository,
+    key: str,
+    now: datetime,
+    *,
+    also: Callable[[Connection], None] | None = None,
+) -> bool:
     """Bring the state back to the template of ``key``, as a load of its fixtures at ``now``
-    leaves it, in one transaction. False (and nothing changed) when there is no template for
-    ``key``: the caller loads the fixtures instead."""
+    leaves it, in one transaction (``also``: more of the load's work, in that transaction).
+    False (and nothing changed) when there is no template for ``key``: the caller loads the
+    fixtures instead."""
     try:
-        return _restore(repo, key, now)
+        return _restore(repo, key, now, also)
     except IntegrityError:
         # Rows another process wrote meanwhile do not fit (the transaction rolled back,
         # nothing changed): a load of the fixtures replaces everything instead.
@@ -237,7 +244,9 @@ def restore_template(repo: Repository, key: str, now: datetime) -> bool:
         return False
 
 
-def _restore(repo: Repository, key: str, now: datetime) -> bool:
+def _restore(
+    repo: Repository, key: str, now: datetime, also: Callable[[Connection], None] | None
+) -> bool:
     with repo.write() as conn:
         info = {name: value for name, value in conn.execute(_INFO)}
         if info.get("key") != key:
@@ -256,6 +265,8 @@ def _restore(repo: Repository, key: str, now: datetime) -> bool:
         else:
             for statement in _restore_statements(postgres=False):
                 statement.run(conn, {})
+        if also is not None:
+            also(conn)
     return True
 
 

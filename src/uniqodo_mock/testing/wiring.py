@@ -31,14 +31,15 @@ def subscribe_callbacks(
     method: str = "POST",
     params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> Any:
-    """Make every redemption on the mock call ``url``."""
-    body = {
-        "url": url,
-        "method": method,
-        "params": params or DEFAULT_CALLBACK_PARAMS,
-        "headers": headers or {},
-    }
-    response = mock.admin.post("/callbacks", json=body)
+    """Make every redemption on the mock call ``url``. ``body``: a JSON body template
+    (docs/callbacks.md) sent in place of ``params``, with method JSON."""
+    request: dict[str, Any] = {"url": url, "method": method, "headers": headers or {}}
+    if body is not None:
+        request.update(method="JSON", body=body)
+    else:
+        request["params"] = params or DEFAULT_CALLBACK_PARAMS
+    response = mock.admin.post("/callbacks", json=request)
     response.raise_for_status()
     return response.json()

@@ -32,76 +32,16 @@
   const MAX_VALUE = 1000;
   const MAX_AWCB = 2000;
   const REQUEST_TIMEOUT_MS = 10000;
+  const API_ERROR_MESSAGE = "The code could not be used.";
   const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
   const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
   // Read now: document.currentScript is only set while this file first runs.
   const apiBase = findApiBase(document.currentScript, "/uqd/");
 
-  function findApiBase(script, marker) {
-    try {
-      if (script && script.src) {
-        const url = new URL(script.src, window.location.href);
-        const at = url.pathname.lastIndexOf(marker);
-        return url.origin + (at > 0 ? url.pathname.slice(0, at) : "");
-      }
-    } catch (error) {
-      // fall back to the origin the mock wrote into the config
-    }
-    return String(config.origin || "");
-  }
+  /*@uqd-common*/
 
-  // ---------------------------------------------------------------- logging
-  function warn(message) {
-    try { console.warn(LOG_PREFIX + " " + message); } catch (error) { /* no console */ }
-  }
-
-  function fail(message) {
-    try { console.error(LOG_PREFIX + " " + message); } catch (error) { /* no console */ }
-  }
-
-  // The tag's own failures (not the API's business errors) go to the error log too.
-  function report(message) {
-    fail(message);
-    try {
-      const url = apiBase + "/reporting/" + encodeURIComponent(String(config.merchantId)) +
-        "/log?" + new URLSearchParams({message: String(message).slice(0, 500), type: "error"});
-      fetch(url, {credentials: "omit", keepalive: true}).catch(function () { /* ignored */ });
-    } catch (error) {
-      // nothing more can be done
-    }
-  }
-
-  // ---------------------------------------------------------------- cookies
-  function readCookie(name) {
-    try {
-      const prefix = name + "=";
-      const parts = document.cookie ? document.cookie.split("; ") : [];
-      for (const part of parts) {
-        if (part.indexOf(prefix) === 0) {
-          return decodeURIComponent(part.slice(prefix.length)) || null;
-        }
-      }
-    } catch (error) {
-      // cookies unavailable (sandboxed frame) or undecodable
-    }
-    return null;
-  }
-
-  function writeCookie(name, value, seconds) {
-    try {
-      const secure = window.location.protocol === "https:" ? "; Secure" : "";
-      document.cookie = name + "=" + encodeURIComponent(value) + "; Max-Age=" + seconds +
-        "; Path=/; SameSite=Lax" + secure;
-    } catch (error) {
-      warn("could not write the cookie " + name);
-    }
-  }
-
-  function deleteCookie(name) {
-    writeCookie(name, "", 0);
-  }
-
+  // ---------------------------------------------------------------- the page's UNIQODO object
   // ---------------------------------------------------------------- the page's UNIQODO object
   function pageObject() {
     let page;
@@ -120,31 +60,6 @@
       try { window.UNIQODO = page; } catch (error) { /* read-only global */ }
     }
     return page;
-  }
-
-  function readField(page, name) {
-    try {
-      return page[name];
-    } catch (error) {
-      warn("UNIQODO." + name + " could not be read");
-      return undefined;
-    }
-  }
-
-  function expose(page, name, value) {
-    try {
-      page[name] = value;
-    } catch (error) {
-      warn("could not set UNIQODO." + name + " (is UNIQODO frozen?)");
-    }
-  }
-
-  function announce(type, detail) {
-    try {
-      document.dispatchEvent(new CustomEvent(type, {detail: detail}));
-    } catch (error) {
-      warn("could not dispatch " + type);
-    }
   }
 
   // ---------------------------------------------------------------- values
@@ -171,67 +86,6 @@
       warn("skipped the validation parameter " + name + ": not text or a number, or too long");
     }
     return null;
-  }
-
-  // ---------------------------------------------------------------- the API
-  async function callApi(operation, path, query) {
-    const url = apiBase + path + "?" + new URLSearchParams(query);
-    let response;
-    const controller = typeof AbortController === "function" ? new AbortController() : null;
-    const timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : 0;
-    try {
-      response = await fetch(url, {credentials: "omit", signal: controller ? controller.signal : undefined});
-    } catch (error) {
-      report(operation + ": the call to the API failed (" + (error && error.name) + ")");
-      return {error: tagError(operation, "network", "The Uniqodo API could not be reached.", 0)};
-    } finally {
-      clearTimeout(timer);
-    }
-    let body;
-    try {
-      body = await response.json();
-    } catch (error) {
-      report(operation + ": the API answered HTTP " + response.status + " without JSON");
-      return {error: tagError(operation, "bad_answer", "The Uniqodo API's answer could not be read.", response.status)};
-    }
-    if (!body || typeof body !== "object") {
-      report(operation + ": the API answered HTTP " + response.status + " with no envelope");
-      return {error: tagError(operation, "bad_answer", "The Uniqodo API's answer could not be read.", response.status)};
-    }
-    const errors = Array.isArray(body.errors) ? body.errors : [];
-    if (errors.length || body.result !== "success") {
-      return {error: apiError(operation, errors, response.status)};
-    }
-    return {data: body.data || {}};
-  }
-
-  function apiError(operation, errors, status) {
-    const first = errors[0] && typeof errors[0] === "object" ? errors[0] : {};
-    return {
-      type: "error",
-      operation: operation,
-      reason: "api",
-      status: status,
-      code: typeof first.code === "number" ? first.code : null,
-      message: typeof first.message === "string" ? first.message : "The code could not be used.",
-      promotionSpecificError: typeof first.promotion_specific_error === "string" ? first.promotion_specific_error : null,
-      reference: typeof first.reference === "string" ? first.reference : null,
-      errors: errors
-    };
-  }
-
-  function tagError(operation, reason, message, status) {
-    return {
-      type: "error",
-      operation: operation,
-      reason: reason,
-      status: status,
-      code: null,
-      message: message,
-      promotionSpecificError: null,
-      reference: null,
-      errors: []
-    };
   }
 
   // ---------------------------------------------------------------- validation

@@ -1,7 +1,7 @@
 """Receiver: the parameter index without its foreign key and surrogate id.
 
 Each indexed parameter cost a foreign-key check and a sequence draw plus a primary-key entry on
-insert: about a third of the database's work per recorded call on PostgreSQL. The rows of a call
+insert, a large share of the database's work per recorded call on PostgreSQL. The rows of a call
 are deleted with it by the store (same transaction) instead of by ``ON DELETE CASCADE``.
 
 Revision ID: r0002

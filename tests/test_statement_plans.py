@@ -1,7 +1,7 @@
 """Every statement the vendor API runs is answered from an index on both databases, so no
 request costs more as pools and histories grow: on a populated database (the default
 fixtures' 6,000-code pools, codes issued and redeemed, PostgreSQL's statistics up to date),
-the query plan of each statement (``HOT_STATEMENTS``) shows neither a full scan of a table or
+the query plan of each statement (``VENDOR_STATEMENTS``) shows neither a full scan of a table or
 index nor a sort of the rows found."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from uniqodo_mock.mock.runtime import MockConfig, build_runtime
-from uniqodo_mock.store.repository import HOT_STATEMENTS
+from uniqodo_mock.store.repository import VENDOR_STATEMENTS
 
 KEY = "64a287ae534cf1bd58f45f3e23de9d433caec669"
 PROMOTION = "0821f4190897965c33eaca7954db5f23"
@@ -84,9 +84,9 @@ def _postgres_plan(engine: Engine, statement: Any, params: dict[str, Any]) -> li
     return nodes
 
 
-@pytest.mark.parametrize("name", sorted(HOT_STATEMENTS))
+@pytest.mark.parametrize("name", sorted(VENDOR_STATEMENTS))
 def test_the_statement_is_answered_from_an_index(engine: Engine, name: str) -> None:
-    prepared, defaults = HOT_STATEMENTS[name]
+    prepared, defaults = VENDOR_STATEMENTS[name]
     statement, params = prepared.statement, _parameters(defaults)
     if engine.dialect.name == "sqlite":
         plan = _sqlite_plan(engine, statement, params)
