@@ -60,7 +60,7 @@ from uniqodo_mock.mock.logs import demote_refused_requests
 from uniqodo_mock.mock.merchant_tags import MerchantTagsMiddleware
 from uniqodo_mock.mock.operations import VendorOperations
 from uniqodo_mock.mock.parameters import VendorParameters, VendorURIParsers
-from uniqodo_mock.mock.paths import PathShapes
+from uniqodo_mock.mock.paths import PathShapes, route_every_character
 from uniqodo_mock.mock.runtime import MockConfig, MockRuntime, build_runtime
 from uniqodo_mock.specs import load_spec, spec_dir
 
@@ -96,6 +96,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
     app answers its first request with the state ready."""
     runtime = runtime or build_runtime(config or MockConfig())
     demote_refused_requests()
+    route_every_character()
     service = runtime.service
     controls = runtime.controls
     answers: AnswerCache[Answer] = AnswerCache(

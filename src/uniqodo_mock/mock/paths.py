@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.convertors import PathConvertor, register_url_convertor
+
 from uniqodo_mock.specs import resolve_local_ref
 
-__all__ = ["PathShape", "PathShapes"]
+__all__ = ["PathShape", "PathShapes", "SegmentsConvertor", "route_every_character"]
 
 _PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -100,3 +102,25 @@ def _misfit(value: str, schema: dict[str, Any]) -> str | None:
     if "pattern" in schema and not re.search(schema["pattern"], value):
         return f"must match {schema['pattern']}, got {value!r}"
     return None
+
+
+class SegmentsConvertor(PathConvertor):
+    """starlette's ``path`` convertor, matching line breaks too.
+
+    connexion mounts each API on a starlette ``Mount``, whose ``{path:path}`` is ``.*``: a
+    decoded ``%0A`` in any segment (``/offers/KEY/x%0Ay``) then misses the mount, and the
+    request is answered "no such path" although it has the spec's shape. With the newline
+    matched, it reaches the operation like any other character, whose parameter schemas judge
+    it (400 naming the parameter, or the value as sent); a trailing ``%0A`` no longer makes
+    the mount and the API's trailing-slash redirect send the client back and forth either.
+    """
+
+    regex = r"[\s\S]*"
+
+
+def route_every_character() -> None:
+    """Register ``SegmentsConvertor`` as starlette's ``path`` convertor (its public extension
+    point, as connexion registers its ``int`` and ``float``). A mount compiles its pattern
+    when it is built, so this runs before the app's APIs are added; it only ever matches more
+    paths, never fewer, so other starlette apps of the process keep every route they had."""
+    register_url_convertor("path", SegmentsConvertor())
