@@ -6,8 +6,10 @@ Fixtures:
   ``/__admin``, ``.runtime``) with the test controls of ``admin_client.AdminClient``:
   ``.clock`` (``freeze``/``set``/``offset``/``real``), ``.faults`` (``add``/``list``/``delete``/
   ``clear``), ``.journal`` (``list``/``clear``), ``.snapshot()``/``.restore(snapshot)``.
-  Before each test the state is reset to the fixtures, the clock returns to real time, fault
-  rules go back to the fixtures' own and the journal is emptied: nothing leaks between tests.
+  Before each test the state is reset to the fixtures (restored from the template prepared
+  when they were loaded, ``store/template.py``: a few milliseconds), the clock returns to real
+  time, fault rules go back to the fixtures' own and the journal is emptied: nothing leaks
+  between tests.
   Option ``--uniqodo-fixtures FILE`` loads your own fixture file instead of the default one.
 * ``callback_receiver``: a live callback receiver (``.url``, ``.calls()``,
   ``.wait_for(timeout=..., **match)``), emptied before each test. When a test uses both, the
@@ -65,6 +67,7 @@ class MockHandle:
 
     @property
     def runtime(self) -> Any:
+        """The mock's ``MockRuntime`` (its database, service and clock), for white-box checks."""
         return self._running.runtime
 
     def reset(self) -> None:
@@ -80,9 +83,12 @@ class MockHandle:
         return self._controls.snapshot()
 
     def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Replace the state with a document of ``snapshot()``; the rows restored per table."""
         return self._controls.restore(snapshot)
 
     def send_callbacks_to(self, url: str, **options: Any) -> Any:
+        """Subscribe ``url`` to every redemption's callback (``method``, ``params``,
+        ``headers``: as ``POST /__admin/callbacks``)."""
         from uniqodo_mock.testing.wiring import subscribe_callbacks
 
         return subscribe_callbacks(self._running, url, **options)
@@ -113,11 +119,15 @@ class CallbackReceiver:
         return self.client.wait(timeout=timeout, after=0, **self._filters(match))
 
     def clear(self) -> None:
+        """Forget every recorded call."""
         self.client.clear()
 
 
 @pytest.fixture(scope="session")
 def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The mock behind ``uniqodo_mock``: started once per session on a free port, over a
+    SQLite file in a temp folder (or ``--uniqodo-db``) loaded with the fixtures
+    (``--uniqodo-fixtures``, ini ``uniqodo_fixtures``, else the bundled default.yaml)."""
     from uniqodo_mock.mock.runtime import MockConfig
     from uniqodo_mock.testing.mock import running_mock
 
@@ -133,6 +143,7 @@ def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
+    """One admin API client of the session's mock (clock, faults, journal, snapshots)."""
     token = _uniqodo_mock_server.runtime.config.admin_token
     with AdminClient(_uniqodo_mock_server.url, token=token) as controls:
         yield controls
@@ -140,6 +151,8 @@ def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
 
 @pytest.fixture(scope="session")
 def _uniqodo_receiver_server() -> Iterator[Any]:
+    """The receiver behind ``callback_receiver``: started once per session on a free port,
+    recording into a SQLite file in a temp folder."""
     from uniqodo_mock.receiver.settings import ReceiverSettings
     from uniqodo_mock.testing.receiver import running_receiver
 
@@ -151,6 +164,10 @@ def _uniqodo_receiver_server() -> Iterator[Any]:
 
 @pytest.fixture
 def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceiver]:
+    """A live callback receiver, emptied before the test: ``.url``, ``.calls(**match)`` and
+    ``.wait_for(timeout=30, **match)`` (``code="AB12E3GH"`` matches a callback parameter;
+    ``method``, ``path``, ``since``... are receiver filters), ``.clear()``. With
+    ``uniqodo_mock`` in the same test, the mock's redemption callbacks are sent to it."""
     receiver = CallbackReceiver(_uniqodo_receiver_server)
     receiver.clear()
     try:
@@ -163,6 +180,11 @@ def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceive
 def uniqodo_mock(
     request: pytest.FixtureRequest, _uniqodo_mock_server: Any, _uniqodo_mock_controls: AdminClient
 ) -> MockHandle:
+    """A live Uniqodo mock, reset before the test: the fixtures' state (restored from the
+    template prepared when they were loaded: a few milliseconds), real time, the fixtures'
+    own fault rules, an empty journal. ``.url``, ``.admin`` (the admin API), ``.clock``,
+    ``.faults``, ``.journal``, ``.snapshot()``/``.restore()``, ``.send_callbacks_to(url)``,
+    ``.runtime``. Started once per session (``--uniqodo-fixtures FILE``, ``--uniqodo-db URL``)."""
     mock = MockHandle(_uniqodo_mock_server, _uniqodo_mock_controls)
     mock.reset()
     if "callback_receiver" in request.fixturenames:

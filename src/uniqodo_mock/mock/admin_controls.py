@@ -68,7 +68,7 @@ class ControlAdmin:
     # -- state ----------------------------------------------------------------------------
     def reset(self, **_: Any) -> Response:
         runtime = self.runtime
-        runtime.load_fixtures(runtime.fixtures)
+        runtime.reset()
         clock = "real" if runtime.clock.state.is_real else runtime.clock.now().isoformat()
         return json_response(
             {"reset": True, "fixtures": str(runtime.fixtures.source), "clock": clock, "faults": 0}

@@ -100,8 +100,9 @@ class VendorApi:
         return render(request, outcome)
 
     def render(self, request: VendorRequest, outcome: Outcome) -> Answer:
+        newline = self.service.state.settings.answer_newline
         if not outcome.errors:
-            body = envelope_bytes(outcome.data, [])
+            body = envelope_bytes(outcome.data, [], newline=newline)
             return Answer(200, body, envelope_headers(body), keep_until=outcome.keep_until)
         state = self.service.state
         catalogue = state.catalogue
@@ -114,7 +115,7 @@ class VendorApi:
         )
         locale = request.params.get("locale") or state.settings.default_locale
         entries = error_entries(outcome.errors, catalogue, locale, reference)
-        body = envelope_bytes(outcome.data, entries)
+        body = envelope_bytes(outcome.data, entries, newline=newline)
         return Answer(
             status_for(outcome.errors, catalogue),
             body,

@@ -111,6 +111,7 @@ def create_app(config: MockConfig | None = None, *, runtime: MockRuntime | None 
         PathShapes(load_spec("uniqodo.yaml")),
         default_locale_of=lambda: service.state.settings.default_locale,
         reward_errors_of=lambda: service.state.settings.reward_errors,
+        newline_of=lambda: service.state.settings.answer_newline,
     )
 
     @contextlib.asynccontextmanager

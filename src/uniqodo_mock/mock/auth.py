@@ -51,7 +51,8 @@ async def _unauthorised(send: Send) -> None:
         {
             "error": "unauthorised",
             "message": "this mock needs its admin token: Authorization: Bearer TOKEN or ?token=",
-        }
+        },
+        option=orjson.OPT_APPEND_NEWLINE,
     )
     await send(
         {

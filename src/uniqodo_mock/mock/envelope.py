@@ -91,10 +91,13 @@ def status_for(errors: Sequence[VendorError], catalogue: ErrorCatalogue) -> int:
     return 200
 
 
-def envelope_bytes(data: Any, entries: Sequence[dict[str, Any]]) -> bytes:
-    """The serialised envelope; ``result`` follows from whether there are errors."""
+def envelope_bytes(data: Any, entries: Sequence[dict[str, Any]], *, newline: bool = True) -> bytes:
+    """The serialised envelope; ``result`` follows from whether there are errors. It ends
+    with a newline (answers printed by ``curl`` in a shell do not run into the prompt) unless
+    ``newline`` is False (``settings.answer_newline``: the platform's own bytes)."""
     return orjson.dumps(
-        {"data": data, "errors": list(entries), "result": "failure" if entries else "success"}
+        {"data": data, "errors": list(entries), "result": "failure" if entries else "success"},
+        option=orjson.OPT_APPEND_NEWLINE if newline else None,
     )
 
 
@@ -115,9 +118,10 @@ def envelope_response(
 def json_response(
     data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """Plain JSON (the admin API's own shapes, not the vendor envelope)."""
+    """Plain JSON (the admin API's own shapes, not the vendor envelope), ending with a
+    newline as the envelope does."""
     return Response(
-        orjson.dumps(data),
+        orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE),
         status_code=status,
         headers=dict(headers or {}),
         media_type=JSON_MEDIA_TYPE,

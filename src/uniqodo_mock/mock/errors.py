@@ -98,6 +98,7 @@ class ErrorRenderer:
         shapes: PathShapes,
         default_locale_of: Callable[[], str] = lambda: "en",
         reward_errors_of: Callable[[], Mapping[str, Mapping[str, Any]]] = dict,
+        newline_of: Callable[[], bool] = lambda: True,
     ) -> None:
         self.catalogue_of = catalogue_of
         self.seed_of = seed_of
@@ -105,6 +106,8 @@ class ErrorRenderer:
         self.default_locale_of = default_locale_of
         # The fixtures' settings.reward_errors: the Reward API's paths answer in its shape.
         self.reward_errors_of = reward_errors_of
+        # The fixtures' settings.answer_newline: whether answers end with a newline.
+        self.newline_of = newline_of
 
     def render(
         self,
@@ -144,7 +147,11 @@ class ErrorRenderer:
                 self.seed_of(), "transport", request.method, request.scope.get("path"), query, key
             )
         )
-        return envelope_bytes(None, [error_entry(entry.code, message, reference=reference)])
+        return envelope_bytes(
+            None,
+            [error_entry(entry.code, message, reference=reference)],
+            newline=self.newline_of(),
+        )
 
     # -- the handlers -------------------------------------------------------------------
     def problem(self, request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:

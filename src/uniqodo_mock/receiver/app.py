@@ -74,7 +74,9 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+    # Ends with a newline, as the mock's answers: printed by curl, it does not run into the prompt.
+    body = orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class _Api:

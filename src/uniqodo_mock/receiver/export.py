@@ -52,7 +52,8 @@ def _cell(value: object) -> str:
 
 
 def to_json(calls: Iterable[RecordedCall]) -> bytes:
-    return orjson.dumps([call.to_json() for call in calls])
+    # Ends with a newline: written to a terminal, the next prompt starts on a line of its own.
+    return orjson.dumps([call.to_json() for call in calls], option=orjson.OPT_APPEND_NEWLINE)
 
 
 def to_csv(calls: Iterable[RecordedCall]) -> str:

@@ -38,6 +38,8 @@ class ServiceSettings:
     default_locale: str = "en"
     # The Reward API's answer per error key, {key: {status, message}} (mock/reward.py).
     reward_errors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Vendor answers end with a newline (x-source: simulator); false: the platform's bytes.
+    answer_newline: bool = True
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> ServiceSettings:
@@ -48,6 +50,7 @@ class ServiceSettings:
             seed=raw.get("seed", 0),
             default_locale=raw.get("default_locale", "en"),
             reward_errors=dict(raw.get("reward_errors") or {}),
+            answer_newline=bool(raw.get("answer_newline", True)),
         )
 
 

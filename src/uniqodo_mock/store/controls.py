@@ -181,6 +181,21 @@ def _alive(rule_id: int, now: float) -> Any:
     )
 
 
+def _rule_values(target: str, spec: dict[str, Any], created: float) -> dict[str, Any]:
+    ttl, count = spec.get("ttl_seconds"), spec.get("count")
+    return {
+        "target": target,
+        "spec": orjson.dumps(spec).decode(),
+        "created": created,
+        "expires_at": None if ttl is None else created + float(ttl),
+        "count_limit": None if count is None else int(count),
+        "applied": 0,
+        "draws": 0,
+        "window_start": 0.0,
+        "window_hits": 0,
+    }
+
+
 class DatabaseFaultStore:
     """The fault rules' store over the database (``control.faults.FaultStore``; blocking:
     run it off the event loop)."""
@@ -246,20 +261,9 @@ class DatabaseFaultStore:
     @staticmethod
     def add_in(conn: Connection, target: str, spec: dict[str, Any], created: float) -> int:
         """Store one rule in ``conn``'s transaction (the caller moves the generation)."""
-        ttl, count = spec.get("ttl_seconds"), spec.get("count")
         rule_id = conn.execute(
             insert(fault_rules)
-            .values(
-                target=target,
-                spec=orjson.dumps(spec).decode(),
-                created=created,
-                expires_at=None if ttl is None else created + float(ttl),
-                count_limit=None if count is None else int(count),
-                applied=0,
-                draws=0,
-                window_start=0.0,
-                window_hits=0,
-            )
+            .values(_rule_values(target, spec, created))
             .returning(fault_rules.c.id)
         ).scalar_one()
         return int(rule_id)
@@ -269,8 +273,12 @@ class DatabaseFaultStore:
         """Replace every rule by ``rules`` (target, spec, created) in ``conn``'s transaction:
         the fixtures' rules at a load, so that replicas never see the rule set half seeded."""
         conn.execute(delete(fault_rules))
-        for target, spec, created in rules:
-            DatabaseFaultStore.add_in(conn, target, spec, created)
+        if rules:
+            # One statement for all of them (every reset runs this), ids in the rules' order.
+            conn.execute(
+                insert(fault_rules),
+                [_rule_values(target, spec, created) for target, spec, created in rules],
+            )
         _bump(conn)
         mark_faults_seeded(conn)
 

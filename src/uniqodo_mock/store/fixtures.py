@@ -32,8 +32,20 @@ from uniqodo_mock.store.schema import (
     subscriptions,
 )
 from uniqodo_mock.store.statements import new_id
+from uniqodo_mock.store.template import (
+    Stamp,
+    prepare_template,
+    restart_sequences,
+    restore_template,
+)
 
-__all__ = ["StateNotEmptyError", "apply_fixtures", "clear_state", "seed_fault_rules"]
+__all__ = [
+    "StateNotEmptyError",
+    "apply_fixtures",
+    "clear_state",
+    "restore_fixtures",
+    "seed_fault_rules",
+]
 
 # Children before parents, so foreign keys hold while deleting.
 _TABLES_IN_DELETE_ORDER = (
@@ -66,8 +78,12 @@ def apply_fixtures(
     *,
     replace: bool = False,
     now: datetime | None = None,
+    template_key: str | None = None,
 ) -> None:
-    """Load ``document`` in one transaction: all of it, or nothing."""
+    """Load ``document`` in one transaction: all of it, or nothing. Ids start from 1, as in a
+    new database (PostgreSQL's sequences restart), so a load of one document always gives the
+    same rows. ``template_key``: also prepare the template a reset restores
+    (``store/template.py``) for that key, in the same transaction."""
     now = now or datetime.now(UTC)
     with repo.write() as conn:
         if not repo.is_empty(conn):
@@ -77,8 +93,21 @@ def apply_fixtures(
                     "(CLI: --reset-fixtures, API: POST /__admin/reset)"
                 )
             clear_state(conn)
-        _load(conn, repo, document, now)
+        if repo.is_postgres:
+            restart_sequences(conn)
+        stamps: list[Stamp] = []
+        _load(conn, repo, document, now, stamps)
         seed_fault_rules(conn, document)
+        if template_key is not None:
+            prepare_template(conn, template_key, stamps)
+
+
+def restore_fixtures(repo: Repository, document: FixtureDocument, key: str, now: datetime) -> bool:
+    """A reset to ``document`` without loading it: its state restored from the template of
+    ``key`` (``store/template.py``) and its fault rules in place of every rule, in one
+    transaction, as ``apply_fixtures`` at ``now`` leaves them. False (nothing changed) when
+    there is no template for ``key``."""
+    return restore_template(repo, key, now, also=lambda conn: seed_fault_rules(conn, document))
 
 
 def seed_fault_rules(conn: Connection, document: FixtureDocument) -> None:
@@ -95,7 +124,14 @@ def seed_fault_rules(conn: Connection, document: FixtureDocument) -> None:
     )
 
 
-def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: datetime) -> None:
+def _load(
+    conn: Connection,
+    repo: Repository,
+    document: FixtureDocument,
+    now: datetime,
+    stamps: list[Stamp],
+) -> None:
+    """``stamps``: gets the cells whose values come from ``now`` (``store/template.py``)."""
     data = document.data
     zone = document.zone
     settings = document.settings
@@ -132,14 +168,17 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
 
     max_redemption_id = 0
     for offer in data.get("offers") or []:
-        max_redemption_id = max(max_redemption_id, _load_offer(conn, offer, zone, seed, now))
+        max_redemption_id = max(
+            max_redemption_id, _load_offer(conn, offer, zone, seed, now, stamps)
+        )
 
     # Codes were written in bulk: the pool counters are set from them once.
     repo.recount_pool(conn)
 
+    created: list[int] = []
     for subscription in data.get("subscriptions") or []:
         owner = subscription.get("owner") or {}
-        repo.add_subscription(
+        subscription_id = repo.add_subscription(
             conn,
             {
                 "url": subscription["url"],
@@ -153,6 +192,9 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
                 "created_at": to_db(now),
             },
         )
+        created.append(subscription_id)
+    if created:
+        stamps.append(Stamp("subscriptions", "created_at", tuple(created)))
 
     if repo.is_postgres and max_redemption_id:
         # Explicit fixture ids leave the sequence behind; new redemptions continue after them.
@@ -170,10 +212,16 @@ def _load(conn: Connection, repo: Repository, document: FixtureDocument, now: da
     repo.set_meta(conn, "settings", settings)
     repo.set_meta(conn, "errors", data.get("errors") or {})
     repo.set_meta(conn, "loaded_at", now.isoformat())
+    stamps.append(Stamp("meta", "value", ("loaded_at",), iso=True))
 
 
 def _load_offer(
-    conn: Connection, offer: dict[str, Any], zone: Any, seed: Any, now: datetime
+    conn: Connection,
+    offer: dict[str, Any],
+    zone: Any,
+    seed: Any,
+    now: datetime,
+    stamps: list[Stamp],
 ) -> int:
     discount = offer.get("discount") or {"type": "percent", "amount": 0}
     expiry = offer.get("code_expiry")
@@ -219,7 +267,9 @@ def _load_offer(
         origin = "generic" if offer.get("code_type") == "repeat" else "fixture"
         row = _code_row(offer["id"], entry["code"], origin)
         issued_at = entry.get("issued_at")
+        issued_now = False
         if entry.get("issued_to") or entry.get("issued") or issued_at:
+            issued_now = not issued_at
             row["issued_at"] = (
                 to_db(parse_offer_date(str(issued_at), zone)) if issued_at else to_db(now)
             )
@@ -228,30 +278,39 @@ def _load_offer(
             row["issued_to_norm"] = normalise_user(entry["issued_to"])
         row["distributor_id"] = entry.get("distributor")
         row["discount_amount"] = entry.get("discount_amount")
+        expires_from_now = False
         if entry.get("expires_at"):
             row["expires_at"] = to_db(parse_offer_date(str(entry["expires_at"]), zone))
         elif expiry_delta and row.get("issued_at"):
             row["expires_at"] = row["issued_at"] + expiry_delta
+            expires_from_now = issued_now
         row["uses"] = max(entry.get("uses", 0), len(entry.get("redemptions") or []))
+        validated_now = False
         if entry.get("val_key"):
             row["val_key"] = entry["val_key"]
             row["validated_at"] = row.get("issued_at") or to_db(now)
+            validated_now = issued_now or not row.get("issued_at")
         if "reference" in entry:
             row["reference"] = entry["reference"] or ""
         if entry.get("locked"):
             row["lock_session"] = entry["locked"]["session"]
             row["lock_until"] = to_db(parse_offer_date(str(entry["locked"]["until"]), zone))
         code_id = new_id(conn.execute(insert(codes).values(**row)))
+        if issued_now:
+            stamps.append(Stamp("codes", "issued_at", (code_id,)))
+        if expires_from_now and expiry_delta:
+            stamps.append(Stamp("codes", "expires_at", (code_id,), offset=expiry_delta))
+        if validated_now:
+            stamps.append(Stamp("codes", "validated_at", (code_id,)))
         offer_discount = Discount(
             discount["type"],
             float(entry.get("discount_amount", discount["amount"])),
             discount.get("currency"),
         )
         for redemption in entry.get("redemptions") or []:
+            redeemed_now = not redemption.get("redeemed_at")
             redeemed_at = (
-                parse_offer_date(str(redemption["redeemed_at"]), zone)
-                if redemption.get("redeemed_at")
-                else now
+                now if redeemed_now else parse_offer_date(str(redemption["redeemed_at"]), zone)
             )
             order_value = float(redemption["order_value"])
             user = redemption.get("user_id", entry.get("issued_to"))
@@ -280,6 +339,8 @@ def _load_offer(
             if "id" in redemption:
                 values["id"] = redemption["id"]
             added = new_id(conn.execute(insert(redemptions).values(**values)))
+            if redeemed_now:
+                stamps.append(Stamp("redemptions", "redeemed_at", (added,)))
             max_redemption_id = max(max_redemption_id, added)
 
     pool = offer.get("pool") or {}

@@ -118,6 +118,10 @@ class Statement(Generic[S]):
                     self._by_dialect[key] = prepared
         return prepared
 
+    def sql(self, dialect: Dialect) -> str:
+        """The statement's SQL as compiled for ``dialect`` (with its bind placeholders)."""
+        return self._prepared(dialect).sql
+
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The rows a select (or a statement with RETURNING) gives, one dict per row."""
         prepared = self._prepared(conn.dialect)
