@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,8 +255,6 @@ def up(
       uniqodo-mock up --host 0.0.0.0 --admin-token "$(openssl rand -hex 16)"
       uniqodo-mock up --callback-body '{"code": "{code}", "total": "{orderValue}"}'
     """
-    # connexion imports starlette's test client, which warns about httpx: noise in a banner.
-    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from uniqodo_mock.heap import settle_startup_heap
