@@ -93,8 +93,7 @@ def apply_fixtures(
                     "(CLI: --reset-fixtures, API: POST /__admin/reset)"
                 )
             clear_state(conn)
-        if repo.is_postgres:
-            restart_sequences(conn)
+        restart_sequences(conn)
         stamps: list[Stamp] = []
         _load(conn, repo, document, now, stamps)
         seed_fault_rules(conn, document)
@@ -202,12 +201,7 @@ def _load(
             text("SELECT setval(pg_get_serial_sequence('redemptions', 'id'), :value)"),
             {"value": max_redemption_id},
         )
-    elif max_redemption_id:
-        # SQLite's AUTOINCREMENT counter (0005h) likewise: a reset state answers as a new one.
-        conn.execute(
-            text("UPDATE sqlite_sequence SET seq = :value WHERE name = 'redemptions'"),
-            {"value": max_redemption_id},
-        )
+    # (SQLite's AUTOINCREMENT counters move past explicit ids by themselves.)
     repo.set_meta(conn, "fixtures", {"source": document.source, "document": data})
     repo.set_meta(conn, "settings", settings)
     repo.set_meta(conn, "errors", data.get("errors") or {})

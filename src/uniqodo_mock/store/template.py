@@ -265,6 +265,7 @@ def _restore(
         else:
             for statement in _restore_statements(postgres=False):
                 statement.run(conn, {})
+            restart_sequences(conn)
         if also is not None:
             also(conn)
     return True
@@ -411,11 +412,23 @@ _NEXT_IDS = Statement(
 
 
 def restart_sequences(conn: Connection) -> None:
-    """PostgreSQL: the id sequences of the state tables restarted right after the ids the
-    tables hold (at 1 when they are empty, as in a new database; a load then gives the same
-    ids every time). ``ALTER SEQUENCE ... RESTART`` is transactional, unlike ``setval``: a
-    transaction that rolls back leaves the sequences where they were. Sequences already
-    there are left alone."""
+    """The id counters of the state tables restarted right after the ids the tables hold (at
+    1 when they are empty, as in a new database; a load then gives the same ids every time).
+    PostgreSQL: ``ALTER SEQUENCE ... RESTART`` is transactional, unlike ``setval``: a
+    transaction that rolls back leaves the sequences where they were; sequences already
+    there are left alone. SQLite: the AUTOINCREMENT counters in ``sqlite_sequence`` (0005h),
+    which otherwise keep the highest id ever given, even of rows a reset removed."""
+    if conn.dialect.name == "sqlite":
+        for table in _SEQUENCED:
+            if table.kwargs.get("sqlite_autoincrement"):
+                key = _key_of(table).name
+                conn.execute(
+                    text(
+                        f"UPDATE sqlite_sequence SET seq = (SELECT COALESCE(MAX({key}), 0) "
+                        f"FROM {table.name}) WHERE name = '{table.name}'"
+                    )
+                )
+        return
     names = _SEQUENCE_NAMES.first(conn, {}) or {}
     wanted = _NEXT_IDS.first(conn, {}) or {}
     # Sequence names come from PostgreSQL itself, quoted as needed.
