@@ -224,3 +224,38 @@ def test_a_nul_character_in_a_merchant_tag_id_is_an_unknown_tag(
     response = client.get(path)
     assert response.status_code == 404, response.text
     assert "no merchant has" in response.text
+
+
+DEEP_JSON = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/__admin/callbacks"),
+        ("PUT", "/__admin/clock"),
+        ("POST", "/__admin/faults"),
+        ("PUT", "/__admin/snapshot"),
+    ],
+)
+def test_a_json_body_nested_beyond_the_parser_is_a_400(
+    sqlite_client: TestClient, method: str, path: str
+) -> None:
+    before = sqlite_client.get("/__admin/callbacks").json()
+    response = sqlite_client.request(
+        method, path, content=DEEP_JSON, headers={"content-type": "application/json"}
+    )
+    assert_envelope(response, 400, "unsupported_body", "nested too deeply")
+    assert sqlite_client.get("/__admin/callbacks").json() == before
+
+
+def test_a_reward_claim_nested_beyond_the_parser_is_a_400_in_its_own_shape(
+    sqlite_client: TestClient,
+) -> None:
+    response = sqlite_client.post(
+        "/v2/claims",
+        content=DEEP_JSON,
+        headers={"content-type": "application/json", "UQD-ACCESS-KEY": CODE_API_KEY},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json() == {"message": "Bad Request: The JSON body is nested too deeply."}

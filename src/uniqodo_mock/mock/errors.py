@@ -201,6 +201,11 @@ class ErrorRenderer:
         detail = _clean_detail(f"The multipart body is malformed: {exc.message}")
         return self.render(request, "unsupported_body", 400, detail)
 
+    def too_deep(self, request: ConnexionRequest, exc: RecursionError) -> ConnexionResponse:
+        """A JSON body nested deeper than the parser's recursion allows (``[[[[...``): the
+        request's fault, whatever the route; the handlers recurse over nothing else."""
+        return self.render(request, "unsupported_body", 400, "The JSON body is nested too deeply.")
+
     def rejected(self, request: ConnexionRequest, exc: RequestRejected) -> ConnexionResponse:
         return self.render(request, exc.key, exc.status, exc.detail, exc.headers)
 
@@ -231,6 +236,7 @@ class ErrorRenderer:
         add(HTTPException, self.http_error)
         add(UnicodeDecodeError, self.undecodable)
         add(MultiPartException, self.malformed_multipart)
+        add(RecursionError, self.too_deep)
         add(RequestRejected, self.rejected)
         add(FaultAnswer, self.fault)
         add(Exception, self.unexpected)
