@@ -23,11 +23,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from uniqodo_mock.admin_client import AdminClient, ClockControl, FaultControl, JournalControl
+
+if TYPE_CHECKING:
+    from uniqodo_mock.mock.runtime import MockRuntime
+    from uniqodo_mock.testing.mock import RunningMock
+    from uniqodo_mock.testing.receiver import RunningReceiver
 
 __all__ = ["CallbackReceiver", "MockHandle"]
 
@@ -56,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class MockHandle:
     """What a test gets from ``uniqodo_mock``."""
 
-    def __init__(self, running: Any, controls: AdminClient) -> None:
+    def __init__(self, running: RunningMock, controls: AdminClient) -> None:
         self._running = running
         self.url: str = running.url
         self.admin = running.admin
@@ -66,7 +71,7 @@ class MockHandle:
         self.journal: JournalControl = controls.journal
 
     @property
-    def runtime(self) -> Any:
+    def runtime(self) -> MockRuntime:
         """The mock's ``MockRuntime`` (its database, service and clock), for white-box checks."""
         return self._running.runtime
 
@@ -97,7 +102,7 @@ class MockHandle:
 class CallbackReceiver:
     """What a test gets from ``callback_receiver``."""
 
-    def __init__(self, running: Any) -> None:
+    def __init__(self, running: RunningReceiver) -> None:
         self.url: str = running.url
         self.client = running.client()
 
@@ -124,7 +129,7 @@ class CallbackReceiver:
 
 
 @pytest.fixture(scope="session")
-def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
+def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[RunningMock]:
     """The mock behind ``uniqodo_mock``: started once per session on a free port, over a
     SQLite file in a temp folder (or ``--uniqodo-db``) loaded with the fixtures
     (``--uniqodo-fixtures``, ini ``uniqodo_fixtures``, else the bundled default.yaml)."""
@@ -142,7 +147,7 @@ def _uniqodo_mock_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
+def _uniqodo_mock_controls(_uniqodo_mock_server: RunningMock) -> Iterator[AdminClient]:
     """One admin API client of the session's mock (clock, faults, journal, snapshots)."""
     token = _uniqodo_mock_server.runtime.config.admin_token
     with AdminClient(_uniqodo_mock_server.url, token=token) as controls:
@@ -150,7 +155,7 @@ def _uniqodo_mock_controls(_uniqodo_mock_server: Any) -> Iterator[AdminClient]:
 
 
 @pytest.fixture(scope="session")
-def _uniqodo_receiver_server() -> Iterator[Any]:
+def _uniqodo_receiver_server() -> Iterator[RunningReceiver]:
     """The receiver behind ``callback_receiver``: started once per session on a free port,
     recording into a SQLite file in a temp folder."""
     from uniqodo_mock.receiver.settings import ReceiverSettings
@@ -163,7 +168,7 @@ def _uniqodo_receiver_server() -> Iterator[Any]:
 
 
 @pytest.fixture
-def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceiver]:
+def callback_receiver(_uniqodo_receiver_server: RunningReceiver) -> Iterator[CallbackReceiver]:
     """A live callback receiver, emptied before the test: ``.url``, ``.calls(**match)`` and
     ``.wait_for(timeout=30, **match)`` (``code="AB12E3GH"`` matches a callback parameter;
     ``method``, ``path``, ``since``... are receiver filters), ``.clear()``. With
@@ -178,7 +183,9 @@ def callback_receiver(_uniqodo_receiver_server: Any) -> Iterator[CallbackReceive
 
 @pytest.fixture
 def uniqodo_mock(
-    request: pytest.FixtureRequest, _uniqodo_mock_server: Any, _uniqodo_mock_controls: AdminClient
+    request: pytest.FixtureRequest,
+    _uniqodo_mock_server: RunningMock,
+    _uniqodo_mock_controls: AdminClient,
 ) -> MockHandle:
     """A live Uniqodo mock, reset before the test: the fixtures' state (restored from the
     template prepared when they were loaded: a few milliseconds), real time, the fixtures'

@@ -12,10 +12,13 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
+
+if TYPE_CHECKING:
+    from uniqodo_mock.serving import ConnectionLimits
 
 __all__ = [
     "DEFAULT_MOCK_URL",
@@ -253,7 +256,7 @@ def connection_options(env_prefix: str) -> Callable[[Any], Any]:
     return decorate
 
 
-def connection_limits(head_timeout: float, max_connections: int) -> Any:
+def connection_limits(head_timeout: float, max_connections: int) -> ConnectionLimits:
     """The ``ConnectionLimits`` of ``connection_options``' values."""
     from uniqodo_mock.serving import ConnectionLimits
 
