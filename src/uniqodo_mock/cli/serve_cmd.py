@@ -65,6 +65,16 @@ __all__ = ["serve"]
     type=click.IntRange(1, 10_000_000),
     help="Requests the journal keeps, shared by all workers (GET /__admin/journal).",
 )
+@click.option(
+    "--journal-settle",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 10),
+    envvar="UNIQODO_MOCK_JOURNAL_SETTLE",
+    help="Seconds a journal read waits for other workers' and replicas' entries (they are "
+    "written behind the answers; this process's are stored first) "
+    "(env UNIQODO_MOCK_JOURNAL_SETTLE).",
+)
 @option(
     "--max-body-bytes",
     "max_body",
@@ -129,6 +139,7 @@ def serve(
     workers: int,
     admin_token: str | None,
     journal_size: int,
+    journal_settle: float,
     max_body: int,
     body_timeout: float,
     admin_max_body_bytes: int,
@@ -172,6 +183,7 @@ def serve(
         no_cors=no_cors,
         callback_kwargs=callback_kwargs,
         journal_size=journal_size,
+        journal_settle=journal_settle,
         max_body_bytes=max_body,
         body_timeout=body_timeout,
         admin_max_body_bytes=admin_max_body_bytes,

@@ -4,12 +4,15 @@ vendor envelope (400 naming what is wrong)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
 from connexion import request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from uniqodo_mock.control.faults import FaultRuleError
@@ -18,6 +21,7 @@ from uniqodo_mock.core.codes import derived_reference
 from uniqodo_mock.fixtures import FixtureError
 from uniqodo_mock.fixtures.loader import load_fixture_text
 from uniqodo_mock.mock.envelope import json_response
+from uniqodo_mock.mock.journal import flush_journal_writers
 from uniqodo_mock.store.snapshot import SnapshotError, export_snapshot, import_snapshot
 
 if TYPE_CHECKING:
@@ -107,8 +111,21 @@ class ControlAdmin:
         return json_response({"loaded": True, "fixtures": str(document.source)})
 
     # -- journal --------------------------------------------------------------------------
-    def get_journal(self, **_: Any) -> Response:
-        params = request.query_params
+    async def _journal_settled(self) -> None:
+        """Before the journal is read or cleared: this process's entries stored, and the other
+        replicas' given ``journal_settle`` seconds to store theirs (each writes its batches
+        right behind its answers)."""
+        await flush_journal_writers()
+        settle = self.runtime.config.journal_settle
+        if settle > 0:
+            await asyncio.sleep(settle)
+
+    async def get_journal(self, **_: Any) -> Response:
+        params = dict(request.query_params)
+        await self._journal_settled()
+        return await run_in_threadpool(self._journal_answer, params)
+
+    def _journal_answer(self, params: Mapping[str, str]) -> Response:
         problems: list[str] = []
 
         def number(name: str) -> int | None:
@@ -160,8 +177,10 @@ class ControlAdmin:
             }
         )
 
-    def clear_journal(self, **_: Any) -> Response:
-        return json_response({"cleared": self.runtime.controls.journal.clear()})
+    async def clear_journal(self, **_: Any) -> Response:
+        await self._journal_settled()
+        cleared = await run_in_threadpool(self.runtime.controls.journal.clear)
+        return json_response({"cleared": cleared})
 
     # -- clock ----------------------------------------------------------------------------
     def _clock_json(self) -> dict[str, Any]:

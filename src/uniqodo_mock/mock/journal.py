@@ -14,6 +14,7 @@ import contextvars
 import functools
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,20 +35,22 @@ if TYPE_CHECKING:
     from uniqodo_mock.mock.runtime import MockRuntime
 
 __all__ = [
-    "ANSWER_WAIT",
     "JournalMiddleware",
     "JournalWriter",
     "RequestRecord",
     "current_request",
+    "flush_journal_writers",
     "is_vendor_path",
 ]
 
 logger = logging.getLogger("uniqodo_mock.journal")
 
-# How long an answer waits for its journal entry to be stored, at most: a write takes a small
-# fraction of it; past it the database is in trouble, and the answer (often a 503 about that
-# very trouble) must not wait for the journal's own timeout as well.
-ANSWER_WAIT = 0.5
+# Every journal writer of this process, so that a read of the journal first flushes them all
+# (each on its own event loop): the mock's replicas started in one process (tests) and its
+# admin API see the same entries.
+_WRITERS: weakref.WeakSet[JournalWriter] = weakref.WeakSet()
+# How long a batch gathers entries before it is written (a read flushes at once all the same).
+_GATHER_SECONDS = 0.02
 
 _MAX_CAPTURE = 256 * 1024
 # Not the vendor API: the admin API, the docs, the demo pages.
@@ -101,10 +104,10 @@ class JournalMiddleware:
                 if len(captured["body"]) < _MAX_CAPTURE:
                     captured["body"] += message.get("body", b"")
                 if not message.get("more_body", False):
-                    # Stored before the answer's last bytes leave: a journal read through any
-                    # replica after the client has its answer lists the request.
+                    # Queued for the next batch: the answer does not wait for the database; a
+                    # read of the journal flushes the batches first (flush_journal_writers).
                     written = True
-                    await self.writer.write(self._record(scope, record, captured, started))
+                    self.writer.write(self._record(scope, record, captured, started))
             await send(message)
 
         try:
@@ -112,7 +115,7 @@ class JournalMiddleware:
         finally:
             _current.reset(token)
             if not written:  # no answer (a dropped connection) or one rendered outside
-                await self.writer.write(self._record(scope, record, captured, started))
+                self.writer.write(self._record(scope, record, captured, started))
 
     def _record(
         self, scope: Scope, record: RequestRecord, captured: dict[str, Any], started: float
@@ -160,64 +163,76 @@ class JournalMiddleware:
 
 
 class JournalWriter:
-    """Entries into the journal's store in batches (group commit): the entries of requests
-    answered while one batch is being written go together in the next, so a busy mock writes
-    far fewer transactions than it answers requests, and each request waits for one write."""
+    """Entries into the journal's store in batches, behind the answers (group commit): the
+    entries of requests answered while one batch is being written go together in the next, so
+    a busy mock writes far fewer transactions than it answers requests, and no answer waits for
+    the database. ``flush()`` waits until every entry queued so far is stored."""
 
-    def __init__(
-        self, journal: Journal, calls: DatabaseCalls, *, answer_wait: float = ANSWER_WAIT
-    ) -> None:
-        """``answer_wait``: seconds an answer waits for its entry to be stored at most."""
+    def __init__(self, journal: Journal, calls: DatabaseCalls) -> None:
         self.journal = journal
         self.calls = calls
-        self.answer_wait = answer_wait
         self._batch: list[tuple[Any, ...]] = []
-        self._written: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        _WRITERS.add(self)
 
-    async def write(self, record: tuple[Any, ...]) -> None:
+    def write(self, record: tuple[Any, ...]) -> None:
         journal = self.journal
         if not journal.buffered:
             journal.add_record(record)
             return
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (an app served again): a fresh start
-            self._loop, self._batch, self._written, self._task = loop, [], None, None
-        if self._written is None:
-            self._written = loop.create_future()
-        written = self._written
+            self._loop, self._batch, self._task = loop, [], None
         self._batch.append(record)
         if self._task is None:
-            self._task = asyncio.create_task(self._drain(), name="uqm-journal")
-        # Shielded: a request cancelled, or done waiting, does not cancel the others' batch.
-        try:
-            async with asyncio.timeout(self.answer_wait):
-                await asyncio.shield(written)
-        except TimeoutError:
-            # The database is slow or away: the answer goes out, the batch goes on (or fails
-            # and is logged) behind it.
-            pass
+            self._task = loop.create_task(self._drain(), name="uqm-journal")
+
+    async def flush(self) -> None:
+        """Wait until the entries queued so far are stored (or their batch failed, logged)."""
+        task = self._task
+        if task is not None:
+            # Shielded: a reader that gives up does not cancel the batch.
+            await asyncio.shield(task)
 
     async def _drain(self) -> None:
         try:
             while self._batch:
+                # Entries of the next moment go in the same transaction: a busy mock writes a
+                # batch per interval, not one per answer.
+                await asyncio.sleep(_GATHER_SECONDS)
                 batch, self._batch = self._batch, []
-                written, self._written = self._written, None
                 try:
                     # On SQLite on the loop (its own file, connections that never wait), in a
                     # thread when another process holds its lock; in a thread on PostgreSQL.
                     await self.calls.run(functools.partial(self.journal.write, batch))
                 except Exception as error:
-                    # The answers go out all the same: the journal is a test aid, not state.
+                    # The answers went out all the same: the journal is a test aid, not state.
                     logger.warning(
                         "%d journal entries not stored: %s", len(batch), error.__class__.__name__
                     )
-                finally:
-                    if written is not None and not written.done():
-                        written.set_result(None)
         finally:
             self._task = None
+
+
+async def flush_journal_writers(timeout: float = 5.0) -> None:
+    """Wait until every journal writer of this process has stored what it holds, each on its
+    own event loop; a writer that cannot finish within ``timeout`` (a database in trouble) is
+    left to finish behind."""
+    here = asyncio.get_running_loop()
+    waits: list[asyncio.Future[None]] = []
+    for writer in list(_WRITERS):
+        loop = writer._loop
+        if writer._task is None or loop is None or loop.is_closed():
+            continue
+        if loop is here:
+            waits.append(asyncio.ensure_future(writer.flush()))
+        elif loop.is_running():
+            waits.append(
+                asyncio.wrap_future(asyncio.run_coroutine_threadsafe(writer.flush(), loop))
+            )
+    if waits:
+        await asyncio.wait(waits, timeout=timeout)
 
 
 def _key_of_request(request: VendorRequest) -> str | None:

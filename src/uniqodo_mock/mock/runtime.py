@@ -74,6 +74,9 @@ class MockConfig:
     # Entries the request journal keeps (in the database every replica shares; the oldest
     # are dropped first).
     journal_size: int = 10_000
+    # Seconds a read of the journal waits for other replicas' entries (x-source: simulator):
+    # each stores its batches right behind its answers; this process's are flushed first.
+    journal_settle: float = 0.1
     # Request-body limits (x-source: simulator): larger bodies get 413, slower ones 408.
     max_body_bytes: int = 1_048_576
     body_timeout: float = 10.0
