@@ -53,6 +53,7 @@ from sqlalchemy.schema import CreateTable
 from uniqodo_mock.store.changes import DataVersion
 from uniqodo_mock.store.engine import create_db_engine
 from uniqodo_mock.store.repository import Repository
+from uniqodo_mock.store.statements import Statement
 
 __all__ = [
     "DatabaseFaultStore",
@@ -159,9 +160,13 @@ def _bump(conn: Connection) -> None:
     _upsert_state(conn, {"generation": generation}, {"generation": generation})
 
 
+# Read before most vendor requests after a write (SQLite) or always (PostgreSQL): prepared once.
+_GENERATION = Statement(select(control_state.c.generation).where(_STATE))
+
+
 def _generation(conn: Connection) -> int:
-    value = conn.execute(select(control_state.c.generation).where(_STATE)).scalar_one_or_none()
-    return 0 if value is None else int(value)
+    row = _GENERATION.first(conn, {})
+    return 0 if row is None or row["generation"] is None else int(row["generation"])
 
 
 def faults_seeded(conn: Connection) -> bool:
