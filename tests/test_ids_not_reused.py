@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from starlette.testclient import TestClient
 from tests.mockapp import CODE_API_KEY, MERCHANT_KEY, mock_client
 
 from uniqodo_mock.store.engine import create_db_engine
-from uniqodo_mock.store.migrate import MIGRATIONS_DIR, alembic_config, upgrade
+from uniqodo_mock.store.migrate import MIGRATIONS_DIR, downgrade, upgrade
 
 
 def _subscribe(client: TestClient, name: str) -> int:
@@ -80,7 +79,7 @@ def test_upgrading_an_older_sqlite_database_keeps_every_row(tmp_path: Path) -> N
     try:
         # Back to the revision before 0005h, whatever the chain before it.
         before = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision("0005h").down_revision
-        command.downgrade(alembic_config(engine), str(before))
+        downgrade(engine, str(before))
         with engine.begin() as conn:
             [(outbox_id, delivery_id)] = conn.execute(
                 text("SELECT id, delivery_id FROM outbox")

@@ -48,18 +48,9 @@ def _offer_columns(engine) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def upgrade_to_first(engine) -> None:  # type: ignore[no-untyped-def]
-    from alembic import command
+    from uniqodo_mock.store.migrate import downgrade
 
-    from uniqodo_mock.store.migrate import alembic_config
-
-    config = alembic_config(engine)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0001")
-            connection.commit()
-    else:
-        command.downgrade(config, "0001")
+    downgrade(engine, "0001")
     with engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"

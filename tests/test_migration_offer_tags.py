@@ -8,25 +8,12 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect, select, text
 
 from uniqodo_mock.store.engine import create_db_engine
-from uniqodo_mock.store.migrate import alembic_config, upgrade
+from uniqodo_mock.store.migrate import downgrade, upgrade
 from uniqodo_mock.store.schema import codes, offers
 
 
 def _columns(engine: Engine, table: str) -> list[str]:
     return [column["name"] for column in inspect(engine).get_columns(table)]
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-
-    config = alembic_config(engine)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-            connection.commit()
-        return
-    command.downgrade(config, revision)
 
 
 def test_older_offers_and_codes_survive_the_migration_and_its_downgrade(
@@ -66,7 +53,7 @@ def test_older_offers_and_codes_survive_the_migration_and_its_downgrade(
             [code] = conn.execute(select(codes.c.code, codes.c.reference)).mappings().all()
         assert offer["tags"] == [] and code["reference"] is None
 
-        _downgrade(engine, "0004c")
+        downgrade(engine, "0004c")
         assert "tags" not in _columns(engine, "offers")
         assert "reference" not in _columns(engine, "codes")
         with engine.connect() as conn:

@@ -9,25 +9,12 @@ from sqlalchemy import Engine, inspect, select, text
 
 from uniqodo_mock.core.callbacks import Subscription, payload_for
 from uniqodo_mock.store.engine import create_db_engine
-from uniqodo_mock.store.migrate import alembic_config, upgrade
+from uniqodo_mock.store.migrate import downgrade, upgrade
 from uniqodo_mock.store.schema import subscriptions
 
 
 def _columns(engine: Engine) -> list[str]:
     return [column["name"] for column in inspect(engine).get_columns("subscriptions")]
-
-
-def _downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-
-    config = alembic_config(engine)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-            connection.commit()
-        return
-    command.downgrade(config, revision)
 
 
 def test_an_older_subscription_gets_a_null_body_and_survives_a_downgrade(
@@ -57,7 +44,7 @@ def test_an_older_subscription_gets_a_null_body_and_survives_a_downgrade(
         sent = payload_for(Subscription.from_mapping(row), {"code": "AB12E3GH", "id": 1})
         assert sent == {"voucher": "AB12E3GH"}
 
-        _downgrade(engine, "0004c")
+        downgrade(engine, "0004c")
         assert "body" not in _columns(engine)
         with engine.connect() as conn:
             urls = conn.execute(text("SELECT url FROM subscriptions")).scalars().all()

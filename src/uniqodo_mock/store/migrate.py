@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "downgrade", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_LOCK_ID = 0x55514D31  # "UQM1": one advisory lock for the mock's migrations
@@ -37,21 +37,32 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database at ``engine`` to ``revision``."""
     if revision == "head" and _at_head(engine):
         return
+    _migrate(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database at ``engine`` back to ``revision`` (tests of the migrations)."""
+    _migrate(engine, "downgrade", revision)
+
+
+def _migrate(engine: Engine, direction: str, revision: str) -> None:
     from alembic import command
 
+    run = command.upgrade if direction == "upgrade" else command.downgrade
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
+        # One connection holds the advisory lock: replicas starting together migrate once.
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
             try:
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                run(config, revision)
                 connection.commit()
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
                 connection.commit()
         return
-    command.upgrade(config, revision)
+    run(config, revision)
 
 
 _REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
