@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, delete, insert, select
 
 from uniqodo_mock.core.codes import CodeGenerator, normalise_code, normalise_user
 from uniqodo_mock.core.dates import parse_duration, parse_offer_date, to_db
@@ -96,6 +96,8 @@ def apply_fixtures(
         restart_sequences(conn)
         stamps: list[Stamp] = []
         _load(conn, repo, document, now, stamps)
+        # Explicit fixture ids (redemptions) leave the counters behind: new rows continue after.
+        restart_sequences(conn)
         seed_fault_rules(conn, document)
         if template_key is not None:
             prepare_template(conn, template_key, stamps)
@@ -165,11 +167,8 @@ def _load(
     if roles:
         conn.execute(insert(api_keys), [{"key": key, **role} for key, role in roles.items()])
 
-    max_redemption_id = 0
     for offer in data.get("offers") or []:
-        max_redemption_id = max(
-            max_redemption_id, _load_offer(conn, offer, zone, seed, now, stamps)
-        )
+        _load_offer(conn, offer, zone, seed, now, stamps)
 
     # Codes were written in bulk: the pool counters are set from them once.
     repo.recount_pool(conn)
@@ -195,13 +194,6 @@ def _load(
     if created:
         stamps.append(Stamp("subscriptions", "created_at", tuple(created)))
 
-    if repo.is_postgres and max_redemption_id:
-        # Explicit fixture ids leave the sequence behind; new redemptions continue after them.
-        conn.execute(
-            text("SELECT setval(pg_get_serial_sequence('redemptions', 'id'), :value)"),
-            {"value": max_redemption_id},
-        )
-    # (SQLite's AUTOINCREMENT counters move past explicit ids by themselves.)
     repo.set_meta(conn, "fixtures", {"source": document.source, "document": data})
     repo.set_meta(conn, "settings", settings)
     repo.set_meta(conn, "errors", data.get("errors") or {})
@@ -216,7 +208,7 @@ def _load_offer(
     seed: Any,
     now: datetime,
     stamps: list[Stamp],
-) -> int:
+) -> None:
     discount = offer.get("discount") or {"type": "percent", "amount": 0}
     expiry = offer.get("code_expiry")
     expiry_delta = parse_duration(expiry) if expiry not in (None, "") else None
@@ -251,7 +243,6 @@ def _load_offer(
             [{"offer_id": offer["id"], "distributor_id": d} for d in distributor_ids],
         )
 
-    max_redemption_id = 0
     listed = offer.get("codes") or []
     if offer.get("code_type") == "repeat":
         generic = offer.get("generic_code", offer["master_code"])
@@ -335,7 +326,6 @@ def _load_offer(
             added = new_id(conn.execute(insert(redemptions).values(**values)))
             if redeemed_now:
                 stamps.append(Stamp("redemptions", "redeemed_at", (added,)))
-            max_redemption_id = max(max_redemption_id, added)
 
     pool = offer.get("pool") or {}
     count = pool.get("generate", 0)
@@ -365,7 +355,6 @@ def _load_offer(
         ]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(codes), rows[start : start + 5000])
-    return max_redemption_id
 
 
 def _code_row(offer_id: int, code: str, origin: str) -> dict[str, Any]:

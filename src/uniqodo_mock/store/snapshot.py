@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, DateTime, Integer, insert, select, text
+from sqlalchemy import BigInteger, DateTime, Integer, insert, select
 
 from uniqodo_mock.store.fixtures import clear_state
 from uniqodo_mock.store.repository import Repository
 from uniqodo_mock.store.schema import metadata
+from uniqodo_mock.store.template import restart_sequences
 
 __all__ = ["FORMAT", "SnapshotError", "export_snapshot", "import_snapshot"]
 
@@ -140,40 +141,10 @@ def import_snapshot(repo: Repository, document: Any) -> dict[str, int]:
                 counts["".join(table.name)] = len(rows)
             # The counters follow from the rows (a snapshot of an older version has none).
             repo.recount_pool(conn)
-            if repo.is_postgres:
-                _move_sequences(conn)
-            else:
-                _move_sqlite_sequences(conn)
+            restart_sequences(conn)
     except SnapshotError:
         raise
     except Exception as error:  # integrity errors: the transaction rolled back, nothing lost
         first = str(getattr(error, "orig", error)).strip().splitlines()[0]
         raise SnapshotError([f"the rows do not fit together: {first}"]) from None
     return counts
-
-
-def _move_sqlite_sequences(conn: Connection) -> None:
-    """SQLite's AUTOINCREMENT counters (0005h) follow the restored ids, as PostgreSQL's
-    sequences do: the state restored continues as it did when it was taken."""
-    for table in _tables():
-        if not table.kwargs.get("sqlite_autoincrement"):
-            continue
-        pk = next(iter(table.primary_key.columns))
-        conn.execute(
-            text(
-                f"UPDATE sqlite_sequence SET seq = (SELECT COALESCE(MAX({pk.name}), 0) "
-                f"FROM {table.name}) WHERE name = '{table.name}'"
-            )
-        )
-
-
-def _move_sequences(conn: Connection) -> None:
-    for table in _tables():
-        pk = list(table.primary_key.columns)
-        if len(pk) == 1 and pk[0].autoincrement is True:
-            conn.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
-                )
-            )
