@@ -19,7 +19,7 @@ from connexion.middleware.abstract import ROUTING_CONTEXT
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from uniqodo_mock.mock.journal import current_request, is_vendor_path
-from uniqodo_mock.mock.parameters import first_values
+from uniqodo_mock.mock.parameters import query_values
 
 if TYPE_CHECKING:
     from uniqodo_mock.control.faults import FaultDecision
@@ -83,9 +83,8 @@ class FaultMiddleware:
             await calls.run(faults.refresh)
         code = (scope.get("path_params") or {}).get("code")
         if code is None and faults.has_api_rules():
-            query = scope.get("query_string", b"").decode("latin-1")
             try:
-                code = first_values(query, what="query").get("uid")
+                code = query_values(scope).get("uid")
             except ValueError:  # malformed: the parameter check answers it
                 code = None
         if not faults.may_apply(code):

@@ -37,10 +37,13 @@ __all__ = [
     "VendorURIParsers",
     "first_values",
     "nul_parameter",
+    "query_values",
 ]
 
 # Where the parsed parameters wait in the scope's extensions for the operation.
 PARSED = "uniqodo_mock.parameters"
+# Where the query string, parsed once, waits in the scope's extensions.
+_QUERY = "uniqodo_mock.query"
 # A request carries at most this many query or form fields (x-source: simulator).
 MAX_FIELDS = 1000
 
@@ -69,6 +72,18 @@ def first_values(text: str, *, what: str, encoding: str = "utf-8") -> dict[str, 
     values: dict[str, str] = {}
     for name, value in pairs:
         values.setdefault(name, value)
+    return values
+
+
+def query_values(scope: MutableMapping[str, Any]) -> dict[str, str]:
+    """The request's query string as ``first_values`` gives it, parsed once per request
+    (the fault rules look for a ``uid`` before the parameters are checked); raises as
+    ``first_values`` does. Callers read it, never change it."""
+    extensions = scope.setdefault("extensions", {})
+    values: dict[str, str] | None = extensions.get(_QUERY)
+    if values is None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        values = extensions[_QUERY] = first_values(query, what="query")
     return values
 
 
@@ -134,7 +149,7 @@ class CompiledParameters:
         """Raise connexion's ``BadRequestProblem`` (rendered as the envelope's 400) for the
         first parameter that does not fit; keep the parsed query in the scope."""
         try:
-            query = first_values(scope.get("query_string", b"").decode("latin-1"), what="query")
+            query = query_values(scope)
         except UnicodeDecodeError:
             raise BadRequestProblem(detail="The query string is not valid UTF-8") from None
         except TooManyFields as error:

@@ -30,6 +30,7 @@ from uniqodo_mock.store.changes import DataVersion
 from uniqodo_mock.store.controls import (
     DatabaseFaultStore,
     DatabaseJournalStore,
+    RulesSignal,
     journal_repository,
 )
 from uniqodo_mock.store.engine import Engine, create_db_engine, default_db_url
@@ -139,6 +140,9 @@ class MockRuntime:
         """Release the database: threads, the version connection, the engines' pools."""
         self.calls.close()
         self.data_version.close()
+        store = self.controls.faults.store
+        if isinstance(store, DatabaseFaultStore) and store.signal is not None:
+            store.signal.close()
         if isinstance(self.controls.journal.store, DatabaseJournalStore):
             self.controls.journal.store.close()
         self.repo.close()
@@ -188,6 +192,9 @@ class MockRuntime:
         self.service.reload_settings()
         ensure_receiver_subscription(self)
         # The document's fault rules replaced every rule in the load's own transaction.
+        store = self.controls.faults.store
+        if isinstance(store, DatabaseFaultStore):
+            store.announce()
         self.controls.faults.refresh()
         self.controls.clock_sync.refresh(force=True)
 
@@ -259,7 +266,12 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
     )
     repo = Repository(engine, no_wait_engine=no_wait)
     data_version = DataVersion(engine)
-    fault_store = DatabaseFaultStore(repo, data_version)
+    journal_repo = journal_repository(repo, busy_timeout_ms=config.db_busy_timeout_ms)
+    fault_store = DatabaseFaultStore(
+        repo,
+        data_version,
+        signal=RulesSignal(journal_repo) if journal_repo is not repo else None,
+    )
     clock = Clock()
     # Replicas starting together on one empty database: only the first loads the fixtures.
     with exclusive(engine, FIXTURE_LOCK):
@@ -279,11 +291,13 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
                 now=clock.now(),
                 template_key=template_key(document.data, document.source),
             )
+            fault_store.announce()
             logger.info("loaded fixtures from %s", document.source)
         elif not fault_store.seeded():
             # State loaded before fault rules were shared: its document's rules, once.
             with repo.write() as conn:
                 seed_fault_rules(conn, document)
+            fault_store.announce()
         elif loaded and config.fixtures and loaded.get("source") != document.source:
             logger.warning(
                 "the database already holds state loaded from %s; %s was not loaded over it "
@@ -301,7 +315,6 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
         if repo.is_postgres
         else max(config.db_timeout, config.db_busy_timeout_ms / 1000 + 1),
     )
-    journal_repo = journal_repository(repo, busy_timeout_ms=config.db_busy_timeout_ms)
     controls = Controls(
         clock_sync=ClockSync(repo, clock),
         journal=Journal(

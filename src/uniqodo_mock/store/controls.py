@@ -15,12 +15,19 @@ exact: journal commits there would void both on every request. So on a SQLite fi
 has a database file of its own next to it (``state.db`` → ``state.db.requests.db``), which
 every process on that file derives and shares alike; elsewhere its tables are the mock's own.
 
+The rule set's generation changes in the mock's database, whose data version every code
+issued or redeemed moves too: on a SQLite file, the replicas would re-read the generation after
+every such write. So every commit that moved it also rewrites a one-row table in the journal's
+file (``RulesSignal``), and the replicas watch that file's data version instead: between rule
+changes it moves only with journal batches, a few times a second at most.
+
 These tables are controls, not state: they are not in ``schema.metadata``, so snapshots leave
 them out (fixture loads clear and re-seed the fault rules themselves, ``mock/runtime.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -59,6 +66,7 @@ __all__ = [
     "DatabaseFaultStore",
     "DatabaseJournalStore",
     "RuleRow",
+    "RulesSignal",
     "control_metadata",
     "control_state",
     "fault_rules",
@@ -128,6 +136,16 @@ journal_entries = Table(
     sqlite_autoincrement=True,
 )
 
+# Only in the journal's own file beside a SQLite database (``RulesSignal``), not in the
+# mock's: one row, rewritten after every commit that changed the rule set.
+_signal_metadata = MetaData()
+rules_signal = Table(
+    "rules_signal",
+    _signal_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("token", BigInteger, nullable=False),
+)
+
 # A rule as stored: id, target, spec, created, applied (``control/faults.py`` builds the rule).
 RuleRow = tuple[int, str, dict[str, Any], float, int]
 
@@ -138,6 +156,8 @@ journal_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("dropped", BigInteger, nullable=False),
 )
+
+logger = logging.getLogger("uniqodo_mock")
 
 _STATE = control_state.c.id == 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -201,16 +221,62 @@ def _rule_values(target: str, spec: dict[str, Any], created: float) -> dict[str,
     }
 
 
+class RulesSignal:
+    """A change of the rule set, announced through the journal's file beside a SQLite
+    database: ``announce()`` rewrites its one row (after the commit that changed the rules),
+    so the file's data version (``version``) moves. That version stands while neither the
+    rules nor the journal changed, whatever the mock's own database went through."""
+
+    def __init__(self, journal_repo: Repository) -> None:
+        self.engine = journal_repo.engine
+        with self.engine.begin() as conn:
+            conn.execute(CreateTable(rules_signal, if_not_exists=True))
+        self.version = DataVersion(self.engine)
+
+    def announce(self) -> None:
+        # The engine that waits for the write lock (a journal batch holds it briefly): the
+        # rule change has been committed already, this must not be undone by a retry.
+        statement = sqlite.insert(rules_signal).values(id=1, token=secrets.randbits(63))
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"], set_={"token": statement.excluded.token}
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(statement)
+        except Exception:  # the next journal batch moves the version as well
+            logger.warning("could not announce a change of the fault rules", exc_info=True)
+
+    def close(self) -> None:
+        self.version.close()
+
+
 class DatabaseFaultStore:
     """The fault rules' store over the database (``control.faults.FaultStore``; blocking:
     run it off the event loop)."""
 
-    def __init__(self, repo: Repository, version: DataVersion | None = None) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        version: DataVersion | None = None,
+        *,
+        signal: RulesSignal | None = None,
+    ) -> None:
+        """``version``: the mock's database's data version (SQLite), which vouches for the
+        generation read last while it stands; with a ``signal``, its file's version does
+        instead (and rule changes are announced through it). Neither (PostgreSQL): every
+        ``generation()`` asks the database."""
         self.repo = repo
-        # SQLite's data version: while it stands, nobody committed, so the generation read
-        # last is still the generation (no query). None (PostgreSQL): always ask.
+        self.signal = signal
+        if signal is not None:
+            version = signal.version
         self._version = version if version is not None and version.available else None
         self._seen: tuple[int, int] | None = None  # (data version, generation)
+
+    def announce(self) -> None:
+        """Tell the other processes that the rules changed: after any commit that moved the
+        generation outside this store's own methods (a fixture load, a reset)."""
+        if self.signal is not None:
+            self.signal.announce()
 
     def known_generation(self) -> int | None:
         seen, version = self._seen, self._version
@@ -229,6 +295,7 @@ class DatabaseFaultStore:
     def replace(self, rules: Sequence[tuple[str, dict[str, Any], float]]) -> None:
         with self.repo.write() as conn:
             self.replace_in(conn, rules)
+        self.announce()
 
     def generation(self) -> int:
         # The data version is read before the generation: a change committed in between
@@ -261,6 +328,7 @@ class DatabaseFaultStore:
         with self.repo.write() as conn:
             rule_id = self.add_in(conn, target, spec, created)
             _bump(conn)
+        self.announce()
         return rule_id
 
     @staticmethod
@@ -292,11 +360,14 @@ class DatabaseFaultStore:
             found = conn.execute(delete(fault_rules).where(fault_rules.c.id == rule_id)).rowcount
             if found:
                 _bump(conn)
+        if found:
+            self.announce()
         return bool(found)
 
     def clear(self) -> int:
         with self.repo.write() as conn:
             count = self.clear_in(conn)
+        self.announce()
         return count
 
     @staticmethod
@@ -326,6 +397,8 @@ class DatabaseFaultStore:
             count = int(conn.execute(delete(fault_rules).where(spent)).rowcount or 0)
             if count:
                 _bump(conn)
+        if count:
+            self.announce()
         return count
 
     def claim(self, rule_id: int, now: float) -> int | None:

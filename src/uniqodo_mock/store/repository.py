@@ -367,20 +367,31 @@ class Repository:
         # processes still meet the busy handler (and its timeout: 503).
         self._write_lock: threading.Lock | None = None if self.is_postgres else threading.Lock()
         self.commits = 0
+        # The no-wait connections a thread (the event loop's) keeps between its transactions,
+        # one for reads and one for writes: the loop runs one transaction after another, and
+        # checking a connection out of the pool and back in for each would cost more than
+        # most of its transactions do. A transaction begun inside another takes one of its own.
+        self._kept = threading.local()
+        self._kept_all: list[Connection] = []
+        self._kept_lock = threading.Lock()
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        engine = self._read_engine
         if self._no_wait_read is not None and not waiting_allowed():
-            engine = self._no_wait_read
-        try:
-            with engine.connect() as conn, conn.begin():
-                yield conn
-        except Exception as error:
-            if engine is self._no_wait_read and is_lock_wait(error):
-                raise WouldWait(str(error)) from error
-            raise
+            conn = self._take_kept("read", self._no_wait_read)
+            try:
+                with conn.begin():
+                    yield conn
+            except Exception as error:
+                if is_lock_wait(error):
+                    raise WouldWait(str(error)) from error
+                raise
+            finally:
+                self._give_back("read", conn)
+            return
+        with self._read_engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -388,33 +399,56 @@ class Repository:
         (``store/commit_guard.py``), it rolls back instead of committing. Inside
         ``no_waiting()`` it raises ``WouldWait`` (having done nothing) where it would wait."""
         guard = current_guard.get()
-        engine = self.engine
         lock = self._write_lock
+        no_wait = self._no_wait is not None and not waiting_allowed()
         if lock is not None:
-            if self._no_wait is not None and not waiting_allowed():
+            if no_wait:
                 if not lock.acquire(blocking=False):
                     raise WouldWait("another thread of this process is writing")
-                engine = self._no_wait
             else:
                 lock.acquire()
         try:
-            with engine.connect() as conn:
-                try:
-                    with conn.begin():
-                        yield conn
-                        if guard is not None:
-                            guard.enter_commit()
-                finally:
+            conn = (
+                self._take_kept("write", self._no_wait)
+                if no_wait and self._no_wait is not None
+                else self.engine.connect()
+            )
+            try:
+                with conn.begin():
+                    yield conn
                     if guard is not None:
-                        guard.leave_commit()
+                        guard.enter_commit()
+            finally:
+                if guard is not None:
+                    guard.leave_commit()
+                if no_wait:
+                    self._give_back("write", conn)
+                else:
+                    conn.close()
         except Exception as error:
-            if engine is self._no_wait and is_lock_wait(error):
+            if no_wait and is_lock_wait(error):
                 raise WouldWait(str(error)) from error
             raise
         finally:
             if lock is not None:
                 lock.release()
         self.commits += 1
+
+    def _take_kept(self, kind: str, engine: Engine) -> Connection:
+        conn: Connection | None = getattr(self._kept, kind, None)
+        if conn is None:
+            return engine.connect()
+        setattr(self._kept, kind, None)
+        return conn
+
+    def _give_back(self, kind: str, conn: Connection) -> None:
+        if getattr(self._kept, kind, None) is not None or conn.invalidated or conn.closed:
+            conn.close()
+            return
+        setattr(self._kept, kind, conn)
+        with self._kept_lock:
+            if conn not in self._kept_all:
+                self._kept_all.append(conn)
 
     def checkpoint(self) -> None:
         """Copy the SQLite write-ahead log into the database file, without waiting for
@@ -434,6 +468,11 @@ class Repository:
 
     def close(self) -> None:
         """Release the connections of the no-wait engine (the main engine is the owner's)."""
+        with self._kept_lock:
+            kept, self._kept_all = self._kept_all, []
+        for conn in kept:
+            conn.close()
+        self._kept = threading.local()
         if self._no_wait is not None:
             self._no_wait.dispose()
 
