@@ -477,6 +477,14 @@ def journal_repository(repo: Repository, *, busy_timeout_ms: int = 10_000) -> Re
     return Repository(journal_engine, no_wait_engine=no_wait)
 
 
+# Written after every batch of vendor requests: prepared once. The newest id after the insert
+# is the batch's last (this transaction holds the write lock on SQLite; on PostgreSQL ids of
+# concurrent batches may interleave, and trimming by the greatest is as right).
+_ENTRY_COLUMNS = [c.key for c in journal_entries.columns if c.key != "id"]
+_INSERT_ENTRY = Statement(insert(journal_entries), column_keys=_ENTRY_COLUMNS)
+_NEWEST_ENTRY = Statement(select(func.max(journal_entries.c.id).label("newest")))
+
+
 class DatabaseJournalStore:
     """The journal's store over the database (``control.journal.JournalStore``; blocking:
     run it off the event loop). Bounded: each write trims the oldest entries beyond
@@ -523,8 +531,10 @@ class DatabaseJournalStore:
                 # itself could lose the newest entries, which a test aid can afford, and the
                 # commit does not wait for the disk.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            ids = conn.execute(insert(journal_entries).returning(journal_entries.c.id), rows)
-            newest = max(ids.scalars())
+            _INSERT_ENTRY.run_many(conn, rows)
+            found = _NEWEST_ENTRY.first(conn, {})
+            assert found is not None and found["newest"] is not None
+            newest = int(found["newest"])
             # Ids grow with every entry: all but the newest max_entries are below this one.
             trimmed = conn.execute(
                 delete(journal_entries).where(journal_entries.c.id <= int(newest) - max_entries)

@@ -149,6 +149,18 @@ class Statement(Generic[S]):
         found = self.rows(conn, params)
         return found[0] if found else None
 
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute an insert, update or delete once per row of parameters (the driver's
+        ``executemany``: one prepared statement for the whole batch)."""
+        if not rows:
+            return
+        prepared = self._prepared(conn.dialect)
+        cursor = _cursor(conn)
+        try:
+            cursor.executemany(prepared.sql, [prepared.parameters(row) for row in rows])
+        finally:
+            cursor.close()
+
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute an insert, update or delete; the number of rows it changed."""
         prepared = self._prepared(conn.dialect)
