@@ -580,7 +580,7 @@ class DatabaseJournalStore:
         if keep is None:
             statement = statement.limit(limit)
         out: list[tuple[Any, ...]] = []
-        with self.repo.read() as conn:
+        with self.repo.read(streaming=True) as conn:
             # Streamed: a query that finds its ``limit`` among the newest rows reads no more.
             for row in conn.execution_options(yield_per=256).execute(statement):
                 record = (

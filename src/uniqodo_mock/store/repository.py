@@ -358,6 +358,14 @@ class Repository:
         # Read-only transactions: a deferred BEGIN on SQLite (store/engine.py), which never
         # queues behind a writer.
         self._read_engine = engine.execution_options(uqm_readonly=True)
+        self._streaming_read_engine = self._read_engine
+        if self.is_postgres:
+            # PostgreSQL's READ COMMITTED gives every statement its own snapshot, inside a
+            # transaction or not: a read in autocommit sees exactly what it would see inside
+            # BEGIN ... COMMIT, without those two round trips.
+            self._read_engine = engine.execution_options(
+                uqm_readonly=True, isolation_level="AUTOCOMMIT"
+            )
         self._no_wait = no_wait_engine
         self._no_wait_read = (
             no_wait_engine.execution_options(uqm_readonly=True) if no_wait_engine else None
@@ -377,7 +385,14 @@ class Repository:
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, streaming: bool = False) -> Iterator[Connection]:
+        """A read-only transaction. ``streaming``: its results are fetched in pieces
+        (``yield_per``), through a server-side cursor on PostgreSQL, which needs a transaction
+        block of its own there."""
+        if streaming:
+            with self._streaming_read_engine.connect() as conn, conn.begin():
+                yield conn
+            return
         if self._no_wait_read is not None and not waiting_allowed():
             conn = self._take_kept("read", self._no_wait_read)
             try:
