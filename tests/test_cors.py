@@ -236,3 +236,54 @@ def test_a_page_of_an_origin_not_allowed_is_refused_by_the_browser(
     config = MockConfig(db_url=f"sqlite:///{tmp_path / 'state.db'}", cors_origins=(OTHER,))
     with running_mock(config) as mock:
         assert shown_code(chromium, root, origin, mock.url) == ("blocked", "...")
+
+
+def _answering(headers: list[tuple[bytes, bytes]]) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-type", b"application/json")],
+        [(b"content-type", b"application/json"), (b"vary", b"Accept-Encoding")],
+        [(b"vary", b"Accept"), (b"content-type", b"text/plain"), (b"vary", b"Cookie")],
+    ],
+)
+@pytest.mark.parametrize("origins", [("*",), (SHOP,)])
+def test_answers_to_requests_without_an_origin_vary_as_starlette_makes_them(
+    headers: list[tuple[bytes, bytes]], origins: tuple[str, ...]
+) -> None:
+    from starlette.middleware.cors import CORSMiddleware
+
+    from uniqodo_mock.mock.cors import CrossOriginMiddleware
+
+    ours = CrossOriginMiddleware(_answering(list(headers)), origins=origins)
+    theirs = CORSMiddleware(
+        _answering(list(headers)),
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["Retry-After", "Content-Length"],
+        max_age=600,
+    )
+    # Not entered: these bare apps know no lifespan.
+    a, b = TestClient(ours), TestClient(theirs)
+    for request in ({}, {"accept": "application/json"}):
+        mine = a.get("/validate/x", headers=request)
+        starlettes = b.get("/validate/x", headers=request)
+        assert sorted(mine.headers.multi_items()) == sorted(starlettes.headers.multi_items())
+        assert mine.headers["vary"].endswith("Origin")
+
+
+def test_kept_answers_say_vary_origin_once(tmp_path: Path) -> None:
+    with client_of(tmp_path) as client:
+        first, second = client.get(VALIDATE), client.get(VALIDATE)  # the second is kept
+        for answered in (first, second):
+            assert answered.status_code == 200
+            assert answered.headers.get_list("vary") == ["Origin"]
+        assert second.content == first.content
