@@ -446,7 +446,9 @@ def _moment(micros: int) -> datetime:
 
 
 def _json_text(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, bytearray):
         return bytes(value).decode()
     return orjson.dumps(value).decode()
 

@@ -14,6 +14,7 @@ transaction's connection (``Connection.connection.driver_connection``).
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -38,6 +39,11 @@ class _Prepared:
         self.positions: tuple[str, ...] | None = (
             tuple(compiled.positiontup or ()) if compiled.positional else None
         )
+        # The positional values of a mapping, in order, in one call.
+        self._pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+        if self.positions:
+            getter = operator.itemgetter(*self.positions)
+            self._pick = getter if len(self.positions) > 1 else (lambda values: (getter(values),))
         processors = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
@@ -61,13 +67,16 @@ class _Prepared:
         self.result_processors: list[Processor] | None = None
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = {**self.literals, **params}
-        for name, process in self.bind_processors.items():
-            value = values.get(name)
-            if value is not None:
-                values[name] = process(value)
+        values: Mapping[str, Any] = params
+        if self.literals or self.bind_processors:
+            converted = {**self.literals, **params}
+            for name, process in self.bind_processors.items():
+                value = converted.get(name)
+                if value is not None:
+                    converted[name] = process(value)
+            values = converted
         if self.positions is not None:
-            return tuple(values[name] for name in self.positions)
+            return self._pick(values) if self._pick is not None else ()
         return values
 
     def processors_for(self, description: Sequence[Any]) -> list[Processor]:
