@@ -46,6 +46,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -485,6 +486,9 @@ def journal_repository(repo: Repository, *, busy_timeout_ms: int = 10_000) -> Re
 _ENTRY_COLUMNS = [c.key for c in journal_entries.columns if c.key != "id"]
 _INSERT_ENTRY = Statement(insert(journal_entries), column_keys=_ENTRY_COLUMNS)
 _NEWEST_ENTRY = Statement(select(func.max(journal_entries.c.id).label("newest")))
+_TRIM_ENTRIES = Statement(
+    delete(journal_entries).where(journal_entries.c.id <= bindparam("oldest_dropped"))
+)
 
 
 class DatabaseJournalStore:
@@ -538,9 +542,7 @@ class DatabaseJournalStore:
             assert found is not None and found["newest"] is not None
             newest = int(found["newest"])
             # Ids grow with every entry: all but the newest max_entries are below this one.
-            trimmed = conn.execute(
-                delete(journal_entries).where(journal_entries.c.id <= int(newest) - max_entries)
-            ).rowcount
+            trimmed = _TRIM_ENTRIES.run(conn, {"oldest_dropped": newest - max_entries})
             if trimmed:
                 dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
                 conn.execute(
