@@ -3,6 +3,8 @@
 # (SQLite and PostgreSQL storage tests, real HTTP, headless Chromium page tests, the specs'
 # lint with Spectral and Redocly CLI from .tools/).
 # Usage: scripts/test.sh [pytest arguments]
+# The tests run in one pytest process per CPU (pytest-xdist; each test has its own databases,
+# ports and files): UNIQODO_MOCK_TEST_PROCESSES=1 runs them in one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,4 +58,5 @@ say "mypy"
 
 say "pytest"
 mkdir -p reports
-exec .venv/bin/python -m pytest --junitxml=reports/junit.xml "$@"
+exec .venv/bin/python -m pytest -n "${UNIQODO_MOCK_TEST_PROCESSES:-auto}" \
+    --junitxml=reports/junit.xml "$@"
