@@ -10,6 +10,7 @@ the test suite checks that each one is answered from an index on both databases.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,7 +55,7 @@ from uniqodo_mock.store.statements import Statement, new_id
 
 # ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
 # which callers pass back to its methods.
-__all__ = ["VENDOR_STATEMENTS", "Connection", "KeyAndOffer", "Repository"]
+__all__ = ["VENDOR_STATEMENTS", "WAL_RESTART_FRAMES", "Connection", "KeyAndOffer", "Repository"]
 
 
 @dataclass(frozen=True)
@@ -347,6 +348,11 @@ VENDOR_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
 }
 
 
+# Frames (pages) the SQLite write-ahead log may hold before a checkpoint starts it over
+# (``Repository.checkpoint``); SQLite's own automatic checkpoint acts at 1,000.
+WAL_RESTART_FRAMES = 16_384
+
+
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
@@ -465,10 +471,18 @@ class Repository:
             if conn not in self._kept_all:
                 self._kept_all.append(conn)
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, *, restart_above: int = WAL_RESTART_FRAMES) -> None:
         """Copy the SQLite write-ahead log into the database file, without waiting for
         anyone (``PASSIVE``): done here, in a thread, rather than by a commit on the event
-        loop. Nothing on other databases."""
+        loop. When the log holds more than ``restart_above`` frames it is then started over
+        (``RESTART``), which waits a moment for this process's and other processes'
+        transactions. Nothing on other databases.
+
+        Why the second step: SQLite starts the log over only when a writer begins while every
+        frame of it is already in the database file. Under steady writes (a load test) there
+        are always newer frames than the last passive checkpoint's, so without it the log
+        would grow for as long as the load lasts (by tens of megabytes a second), and every
+        page read would search its ever longer index."""
         if self.is_postgres or self.engine.dialect.name != "sqlite":
             return
         # Outside any transaction (SQLite refuses to checkpoint inside one): the pool's
@@ -477,6 +491,15 @@ class Repository:
         try:
             cursor = connection.cursor()
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            row = cursor.fetchone()
+            if row is not None and row[1] > restart_above:
+                # This process's writers wait for it on their lock (the event loop's in a
+                # thread), holding no snapshot of the log meanwhile, so the restart need not
+                # wait for them; other processes' are waited for by the busy timeout.
+                lock = self._write_lock or contextlib.nullcontext()
+                with lock:
+                    cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+                    cursor.fetchone()
             cursor.close()
         finally:
             connection.close()
