@@ -26,6 +26,21 @@ def two_runtimes(tmp_path: Path) -> Iterator[tuple[MockRuntime, MockRuntime]]:
         first.close()
 
 
+def _without_rules(a: MockRuntime, b: MockRuntime) -> None:
+    """Every rule cleared through ``a``, and ``b``'s copy up to date with that."""
+    a.controls.faults.clear()
+    b.controls.faults.refresh()
+    assert not b.controls.faults.has_api_rules()
+
+
+def _noticed(b: MockRuntime, *, rules: bool) -> None:
+    """``b``'s copy is no longer vouched for; re-read, it holds rules or none."""
+    assert not b.controls.faults.fresh()
+    b.controls.faults.refresh()
+    assert b.controls.faults.fresh()
+    assert b.controls.faults.has_api_rules() is rules
+
+
 def test_writes_to_the_state_leave_the_rules_vouched_for(
     two_runtimes: tuple[MockRuntime, MockRuntime],
 ) -> None:
@@ -42,28 +57,20 @@ def test_a_rule_change_through_another_process_is_noticed(
     two_runtimes: tuple[MockRuntime, MockRuntime],
 ) -> None:
     a, b = two_runtimes
-    a.controls.faults.clear()
-    b.controls.faults.refresh()
-    assert not b.controls.faults.has_api_rules()
+    _without_rules(a, b)
     rule = a.controls.faults.add({"path": "/validate/", "status": 503})
-    assert not b.controls.faults.fresh()
-    b.controls.faults.refresh()
-    assert b.controls.faults.fresh()
-    assert b.controls.faults.has_api_rules()
+    _noticed(b, rules=True)
     a.controls.faults.delete(rule.id)
-    assert not b.controls.faults.fresh()
-    b.controls.faults.refresh()
-    assert not b.controls.faults.has_api_rules()
+    _noticed(b, rules=False)
 
 
 def test_a_fixture_reset_through_another_process_is_noticed(
     two_runtimes: tuple[MockRuntime, MockRuntime],
 ) -> None:
     a, b = two_runtimes
-    a.controls.faults.clear()
-    b.controls.faults.refresh()
-    assert not b.controls.faults.has_api_rules()
+    _without_rules(a, b)
     a.load_fixtures(load_fixture_file(a.config.fixtures_path))  # its magic-code rules
-    assert not b.controls.faults.fresh()
-    b.controls.faults.refresh()
-    assert b.controls.faults.has_api_rules()
+    _noticed(b, rules=True)
+    _without_rules(a, b)
+    a.reset()  # restored from the template the load prepared, rules included
+    _noticed(b, rules=True)

@@ -192,9 +192,6 @@ class MockRuntime:
         self.service.reload_settings()
         ensure_receiver_subscription(self)
         # The document's fault rules replaced every rule in the load's own transaction.
-        store = self.controls.faults.store
-        if isinstance(store, DatabaseFaultStore):
-            store.announce()
         self.controls.faults.refresh()
         self.controls.clock_sync.refresh(force=True)
 
@@ -291,13 +288,11 @@ def build_runtime(config: MockConfig, *, document: FixtureDocument | None = None
                 now=clock.now(),
                 template_key=template_key(document.data, document.source),
             )
-            fault_store.announce()
             logger.info("loaded fixtures from %s", document.source)
         elif not fault_store.seeded():
             # State loaded before fault rules were shared: its document's rules, once.
             with repo.write() as conn:
                 seed_fault_rules(conn, document)
-            fault_store.announce()
         elif loaded and config.fixtures and loaded.get("source") != document.source:
             logger.warning(
                 "the database already holds state loaded from %s; %s was not loaded over it "

@@ -17,8 +17,8 @@ every process on that file derives and shares alike; elsewhere its tables are th
 
 The rule set's generation changes in the mock's database, whose data version every code
 issued or redeemed moves too: on a SQLite file, the replicas would re-read the generation after
-every such write. So every commit that moved it also rewrites a one-row table in the journal's
-file (``RulesSignal``), and the replicas watch that file's data version instead: between rule
+every such write. So every commit that moved it (marked ``RULES_CHANGED``) is followed by a rewrite of a one-row
+table in the journal's file (``RulesSignal``), and the replicas watch that file's data version instead: between rule
 changes it moves only with journal batches, a few times a second at most.
 
 These tables are controls, not state: they are not in ``schema.metadata``, so snapshots leave
@@ -60,7 +60,7 @@ from sqlalchemy.schema import CreateTable
 
 from uniqodo_mock.store.changes import DataVersion
 from uniqodo_mock.store.engine import create_db_engine
-from uniqodo_mock.store.repository import Repository
+from uniqodo_mock.store.repository import Repository, mark_changed
 from uniqodo_mock.store.statements import Statement
 
 __all__ = [
@@ -137,6 +137,9 @@ journal_entries = Table(
     sqlite_autoincrement=True,
 )
 
+# What a transaction that moved the rule set's generation marks (``mark_changed``).
+RULES_CHANGED = "fault_rules"
+
 # Only in the journal's own file beside a SQLite database (``RulesSignal``), not in the
 # mock's: one row, rewritten after every commit that changed the rule set.
 _signal_metadata = MetaData()
@@ -179,6 +182,7 @@ def _bump(conn: Connection) -> None:
     # after the row was lost.
     generation = secrets.randbits(63)
     _upsert_state(conn, {"generation": generation}, {"generation": generation})
+    mark_changed(conn, RULES_CHANGED)
 
 
 # Read before most vendor requests after a write (SQLite) or always (PostgreSQL): prepared once.
@@ -224,9 +228,10 @@ def _rule_values(target: str, spec: dict[str, Any], created: float) -> dict[str,
 
 class RulesSignal:
     """A change of the rule set, announced through the journal's file beside a SQLite
-    database: ``announce()`` rewrites its one row (after the commit that changed the rules),
-    so the file's data version (``version``) moves. That version stands while neither the
-    rules nor the journal changed, whatever the mock's own database went through."""
+        database: ``announce()`` rewrites its one row (after the commit that changed the rules),
+        so the file's data version (``version``) moves. The store announces every commit that
+    marked the rules changed (``RULES_CHANGED``). That version stands while neither the
+        rules nor the journal changed, whatever the mock's own database went through."""
 
     def __init__(self, journal_repo: Repository) -> None:
         self.engine = journal_repo.engine
@@ -270,14 +275,13 @@ class DatabaseFaultStore:
         self.signal = signal
         if signal is not None:
             version = signal.version
+            # Every commit that moved the generation, whichever code wrote it (this store,
+            # a fixture load or reset), is announced once it has committed.
+            repo.commit_listeners.append(
+                lambda changed: signal.announce() if RULES_CHANGED in changed else None
+            )
         self._version = version if version is not None and version.available else None
         self._seen: tuple[int, int] | None = None  # (data version, generation)
-
-    def announce(self) -> None:
-        """Tell the other processes that the rules changed: after any commit that moved the
-        generation outside this store's own methods (a fixture load, a reset)."""
-        if self.signal is not None:
-            self.signal.announce()
 
     def known_generation(self) -> int | None:
         seen, version = self._seen, self._version
@@ -296,7 +300,6 @@ class DatabaseFaultStore:
     def replace(self, rules: Sequence[tuple[str, dict[str, Any], float]]) -> None:
         with self.repo.write() as conn:
             self.replace_in(conn, rules)
-        self.announce()
 
     def generation(self) -> int:
         # The data version is read before the generation: a change committed in between
@@ -329,7 +332,6 @@ class DatabaseFaultStore:
         with self.repo.write() as conn:
             rule_id = self.add_in(conn, target, spec, created)
             _bump(conn)
-        self.announce()
         return rule_id
 
     @staticmethod
@@ -361,14 +363,11 @@ class DatabaseFaultStore:
             found = conn.execute(delete(fault_rules).where(fault_rules.c.id == rule_id)).rowcount
             if found:
                 _bump(conn)
-        if found:
-            self.announce()
         return bool(found)
 
     def clear(self) -> int:
         with self.repo.write() as conn:
             count = self.clear_in(conn)
-        self.announce()
         return count
 
     @staticmethod
@@ -398,8 +397,6 @@ class DatabaseFaultStore:
             count = int(conn.execute(delete(fault_rules).where(spent)).rowcount or 0)
             if count:
                 _bump(conn)
-        if count:
-            self.announce()
         return count
 
     def claim(self, rule_id: int, now: float) -> int | None:

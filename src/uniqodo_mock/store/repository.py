@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,7 +55,14 @@ from uniqodo_mock.store.statements import Statement, new_id
 
 # ``Connection``: the handle of a transaction the repository opened (``read()``, ``write()``),
 # which callers pass back to its methods.
-__all__ = ["VENDOR_STATEMENTS", "WAL_RESTART_FRAMES", "Connection", "KeyAndOffer", "Repository"]
+__all__ = [
+    "VENDOR_STATEMENTS",
+    "WAL_RESTART_FRAMES",
+    "Connection",
+    "KeyAndOffer",
+    "Repository",
+    "mark_changed",
+]
 
 
 @dataclass(frozen=True)
@@ -353,6 +360,26 @@ VENDOR_STATEMENTS: dict[str, tuple[Statement, dict[str, Any]]] = {
 WAL_RESTART_FRAMES = 16_384
 
 
+# Where a write transaction's marks wait on its connection until it ends.
+_CHANGED = "uniqodo_mock.changed"
+
+
+def mark_changed(conn: Connection, what: str) -> None:
+    """Mark ``conn``'s write transaction (``Repository.write``) as changing ``what``: once it
+    has committed, the repository's ``commit_listeners`` hear of it."""
+    conn.info.setdefault(_CHANGED, set()).add(what)
+
+
+class _Kept:
+    """A connection a thread keeps between its transactions (``Repository._take_kept``)."""
+
+    __slots__ = ("busy", "conn")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.busy = False
+
+
 class Repository:
     """Queries over one engine. ``read()`` and ``write()`` open a transaction each."""
 
@@ -385,8 +412,11 @@ class Repository:
         # one for reads and one for writes: the loop runs one transaction after another, and
         # checking a connection out of the pool and back in for each would cost more than
         # most of its transactions do. A transaction begun inside another takes one of its own.
+        # Called after a write transaction committed, with what it marked as changed
+        # (``mark_changed``), outside the write lock.
+        self.commit_listeners: list[Callable[[frozenset[str]], None]] = []
         self._kept = threading.local()
-        self._kept_all: list[Connection] = []
+        self._kept_all: list[_Kept] = []
         self._kept_lock = threading.Lock()
 
     # -- transactions -------------------------------------------------------------------
@@ -431,7 +461,7 @@ class Repository:
         try:
             conn = (
                 self._take_kept("write", self._no_wait)
-                if no_wait and self._no_wait is not None
+                if no_wait and self._no_wait is not None  # (no_wait implies it: for mypy)
                 else self.engine.connect()
             )
             try:
@@ -442,6 +472,8 @@ class Repository:
             finally:
                 if guard is not None:
                     guard.leave_commit()
+                # Taken whether it committed or not: the mark is the transaction's alone.
+                changed = None if conn.invalidated else conn.info.pop(_CHANGED, None)
                 if no_wait:
                     self._give_back("write", conn)
                 else:
@@ -454,22 +486,28 @@ class Repository:
             if lock is not None:
                 lock.release()
         self.commits += 1
+        if changed:
+            for listener in self.commit_listeners:
+                listener(frozenset(changed))
 
     def _take_kept(self, kind: str, engine: Engine) -> Connection:
-        conn: Connection | None = getattr(self._kept, kind, None)
-        if conn is None:
+        kept: _Kept | None = getattr(self._kept, kind, None)
+        if kept is None or kept.conn.invalidated or kept.conn.closed:
+            kept = _Kept(engine.connect())
+            setattr(self._kept, kind, kept)
+            with self._kept_lock:  # once per thread (or after a broken connection)
+                self._kept_all.append(kept)
+        if kept.busy:  # a transaction inside another: a connection of its own
             return engine.connect()
-        setattr(self._kept, kind, None)
-        return conn
+        kept.busy = True
+        return kept.conn
 
     def _give_back(self, kind: str, conn: Connection) -> None:
-        if getattr(self._kept, kind, None) is not None or conn.invalidated or conn.closed:
+        kept: _Kept | None = getattr(self._kept, kind, None)
+        if kept is not None and kept.conn is conn:
+            kept.busy = False
+        else:
             conn.close()
-            return
-        setattr(self._kept, kind, conn)
-        with self._kept_lock:
-            if conn not in self._kept_all:
-                self._kept_all.append(conn)
 
     def checkpoint(self, *, restart_above: int = WAL_RESTART_FRAMES) -> None:
         """Copy the SQLite write-ahead log into the database file, without waiting for
@@ -508,8 +546,8 @@ class Repository:
         """Release the connections of the no-wait engine (the main engine is the owner's)."""
         with self._kept_lock:
             kept, self._kept_all = self._kept_all, []
-        for conn in kept:
-            conn.close()
+        for each in kept:
+            each.conn.close()
         self._kept = threading.local()
         if self._no_wait is not None:
             self._no_wait.dispose()
